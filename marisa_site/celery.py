@@ -1,0 +1,11 @@
+"""The Celery app. Queues: `gpu` (training, generation; one task at a time) and `default`."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marisa_site.settings")
+
+app = Celery("marisa_site")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

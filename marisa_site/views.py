@@ -1,0 +1,37 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from .broker import broker_reachable
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from annotation.models import Candidate, Line, Source
+
+    context = {
+        "sources": Source.objects.count(),
+        "lines": Line.objects.count(),
+        "pending": Candidate.objects.filter(status=Candidate.Status.PENDING).count(),
+    }
+    return render(request, "home.html", context)
+
+
+def database_reachable() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": database_reachable(), "broker": broker_reachable()}
+    down = [name for name, ok in checks.items() if not ok]
+    body = {"status": "ok" if not down else "unavailable", "checks": checks}
+    if down:
+        body["down"] = down
+        body["message"] = "unreachable: " + ", ".join(down)
+    return JsonResponse(body, status=503 if down else 200)

@@ -1,0 +1,75 @@
+"""Shared fixtures: real Redis, a real Celery worker, PostgreSQL, the real corpora, small factories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests import servers
+
+CORPORA = Path(os.environ.get("MARISA_CORPORA", servers.REPO.parent / "shared" / "corpora"))
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    if not CORPORA.is_dir():
+        pytest.fail(f"the shared corpora are missing at {CORPORA} (set MARISA_CORPORA)")
+    return CORPORA
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis server for the session; the Django settings point their broker at it."""
+    server, url = servers.start_redis()
+    old = settings.CELERY_BROKER_URL
+    settings.CELERY_BROKER_URL = url
+    from marisa_site.celery import app
+
+    app.conf.broker_url = url
+    yield url
+    settings.CELERY_BROKER_URL = old
+    server.shutdown()
+
+
+def _test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_env(transactional_db, redis_url: str) -> dict[str, str]:
+    """Environment for a process that shares this test's database and broker."""
+    return servers.django_env(_test_database_url(), redis_url)
+
+
+@pytest.fixture
+def celery_worker(worker_env: dict[str, str]) -> Iterator[servers.Process]:
+    """A real Celery worker process (queues default and gpu) on this test's database."""
+    proc = servers.start_celery_worker(worker_env)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server started for the session; yields the server's maintenance URL."""
+    external = os.environ.get("MARISA_TEST_POSTGRES_URL")
+    if external:
+        yield external
+        return
+    proc, url = servers.start_postgres()
+    yield url
+    proc.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
+    return servers.create_postgres_database(postgres_server, name)
