@@ -26,3 +26,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Built once and reused across runs: the demo model and other slow, deterministic artefacts.
 MARISA_TEST_CACHE_DIR = Path(os.environ.get("MARISA_TEST_CACHE_DIR", BASE_DIR / "var" / "cache"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
