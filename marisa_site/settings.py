@@ -180,3 +180,12 @@ LINE_CHANNEL_ACCESS_TOKEN = env_str("LINE_CHANNEL_ACCESS_TOKEN", "demo-access-to
 LINE_API_BASE_URL = env_str("LINE_API_BASE_URL", "https://api.line.me")
 MARISA_MONTHLY_LIMIT = env_int("MARISA_MONTHLY_LIMIT", 200, minimum=0)
 MARISA_USER_MONTHLY_LIMIT = env_int("MARISA_USER_MONTHLY_LIMIT", None, minimum=0)
+# LINE bot behaviour (see README "LINE bot"): group replies, command words, reply-token lifetime, memory.
+LINE_GROUP_MODE = env_str("LINE_GROUP_MODE", "addressed")  # addressed | always | never
+LINE_GROUP_TRIGGERS = env_list("LINE_GROUP_TRIGGERS", ["魔理沙", "まりさ", "霧雨魔理沙"])
+LINE_COMMAND_RESET = env_list("LINE_COMMAND_RESET", ["リセット", "reset"])
+LINE_COMMAND_REMAINING = env_list("LINE_COMMAND_REMAINING", ["残り", "のこり", "remaining"])
+LINE_COMMAND_HELP = env_list("LINE_COMMAND_HELP", ["ヘルプ", "help", "使い方"])
+LINE_REPLY_TOKEN_SECONDS = env_int("LINE_REPLY_TOKEN_SECONDS", 50, minimum=0)
+LINE_HISTORY_MESSAGES = env_int("LINE_HISTORY_MESSAGES", 20, minimum=0)
+LINE_HISTORY_TOKEN_BUDGET = env_int("LINE_HISTORY_TOKEN_BUDGET", 256, minimum=0)
