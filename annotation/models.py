@@ -98,10 +98,17 @@ class Line(models.Model):
     speaker_by = models.CharField(max_length=10, choices=SpeakerBy.choices, default=SpeakerBy.PREFIX)
     # Narration around a quote, kept so a reviewer can attribute an unknown speaker.
     context = models.TextField(blank=True)
+    # Lease for the attribution queue (lines with an unknown speaker), as for candidates.
+    lease_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["conversation", "position"]
         constraints = [models.UniqueConstraint(fields=["conversation", "position"], name="line_position")]
+        # The attribution queue scans only unknown-speaker lines in id order.
+        indexes = [models.Index(fields=["id"], condition=models.Q(speaker=""), name="line_unknown_speaker")]
 
     def __str__(self) -> str:
         return f"{self.speaker or '？'}: {self.text[:40]}"
@@ -163,7 +170,12 @@ class Candidate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "lease_expires_at", "id"], name="candidate_queue")]
+        indexes = [
+            models.Index(fields=["status", "lease_expires_at", "id"], name="candidate_queue"),
+            # The claim scans undecided candidates in id order: a partial index keeps that scan
+            # short however many candidates are already decided.
+            models.Index(fields=["id"], condition=models.Q(status="pending"), name="candidate_pending"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]
@@ -186,10 +198,34 @@ class ReviewAction(models.Model):
     text_after = models.TextField(blank=True)
     reason = models.TextField(blank=True)
     version = models.PositiveIntegerField()  # the candidate version this action was made on
+    undone = models.BooleanField(default=False)  # set when an undo reverted this action
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"], name="review_action_user")]
+
+
+class CandidateSkip(models.Model):
+    """A reviewer skipped this candidate: the queue does not offer it to them again."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["candidate", "user"], name="candidate_skip_once")]
+
+
+class LineSkip(models.Model):
+    """A reviewer skipped attributing this line: not offered to them again."""
+
+    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["line", "user"], name="line_skip_once")]
 
 
 class DatasetSnapshot(models.Model):
