@@ -249,6 +249,8 @@ class DatasetSnapshot(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Downloads of the data set (API exports) need this permission or staff.
+        permissions = [("export_dataset", "Can export data sets")]
 
     def __str__(self) -> str:
         return f"snapshot {self.pk} ({self.sha256[:12]})"
