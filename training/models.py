@@ -1,7 +1,9 @@
 """Training and generation jobs, and the model versions they produce."""
 
+from __future__ import annotations
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
 
 class Job(models.Model):
@@ -26,6 +28,9 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
     resumable = models.BooleanField(default=False)
+    # What the job is doing right now, in words ("loading the base model", "training", "evaluating").
+    phase = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # starts, counting resumes
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -43,7 +48,11 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
-        return int(100 * self.step / self.total_steps) if self.total_steps else 0
+        return min(100, int(100 * self.step / self.total_steps)) if self.total_steps else 0
+
+    @property
+    def is_active_job(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
 
 class TrainingJob(Job):
@@ -86,12 +95,27 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def active(cls) -> ModelVersion | None:
+        return cls.objects.filter(is_active=True).first()
+
+    def activate(self) -> None:
+        """Make this the one version the bot answers with; atomically, so there is never zero or two."""
+        with transaction.atomic():
+            # Lock the rows so two admins activating at once serialise instead of hitting the constraint.
+            list(ModelVersion.objects.select_for_update().filter(is_active=True).values_list("pk", flat=True))
+            ModelVersion.objects.filter(is_active=True).exclude(pk=self.pk).update(is_active=False)
+            ModelVersion.objects.filter(pk=self.pk).update(is_active=True)
+        self.is_active = True
+
 
 class GenerationJob(Job):
     model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="generation_jobs")
     question_set = models.ForeignKey("annotation.QuestionSet", on_delete=models.CASCADE, related_name="+")
     only_unanswered = models.BooleanField(default=False)
     candidates_per_question = models.PositiveIntegerField(default=2)
+    sampling = models.JSONField(default=dict, blank=True)  # SamplingSettings.to_dict()
+    candidates_created = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"generation job {self.pk} ({self.status})"
