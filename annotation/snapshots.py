@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from .exports import ExportContext
 from .models import Candidate, Character, Conversation, DatasetSnapshot, Line, Source
 
 ACCEPTED = (Candidate.Status.ACCEPTED, Candidate.Status.EDITED)
@@ -297,3 +298,47 @@ def diff_snapshots(old: DatasetSnapshot, new: DatasetSnapshot, sample: int = DIF
     result["counts"]["lines_delta"] = new.line_count - old.line_count
     result["counts"]["target_lines_delta"] = new.target_line_count - old.target_line_count
     return result
+
+
+# --- What an export reads ---------------------------------------------------------------------
+
+
+def line_separator(override: str | None = None) -> str:
+    """The base model's line separator: an explicit override, else MARISA_LINE_SEPARATOR, else newline."""
+    sep = override if override not in (None, "") else (settings.MARISA_LINE_SEPARATOR or "\n")
+    return sep.replace("\\n", "\n")  # "\n" typed on a command line or in a URL means a newline
+
+
+def export_context(
+    snapshot: DatasetSnapshot | None, *, sep: str | None = None, system: bool = False
+) -> tuple[Iterator[dict[str, Any]], ExportContext, int]:
+    """(records, context, line total for progress) for a snapshot, or for the current data when None."""
+    if snapshot is not None:
+        character = snapshot.character
+        records: Iterator[dict[str, Any]] = iter_conversations(snapshot)
+        saved = snapshot.stats.get("character", {})
+        names = frozenset(saved.get("names") or character.names())
+        prompt_name = saved.get("prompt_name") or character.prompt_name
+        card = {
+            "snapshot": f"#{snapshot.pk} of {snapshot.created_at:%Y-%m-%d %H:%M %Z}",
+            "sha256": snapshot.sha256,
+            "conversations": snapshot.conversation_count,
+            "lines": snapshot.line_count,
+            "target_lines": snapshot.target_line_count,
+            "corrections": snapshot.correction_count,
+        }
+        total = snapshot.line_count
+    else:
+        character = Character.default()
+        records = iter_current_records(character)
+        names, prompt_name, card = frozenset(character.names()), character.prompt_name, {}
+        total = Line.objects.count() + 3 * Candidate.objects.filter(status__in=ACCEPTED).count()
+    ctx = ExportContext(
+        prompt_name=prompt_name,
+        names=names,
+        user_name=settings.MARISA_USER_NAME,
+        sep=line_separator(sep),
+        system=(character.guidelines or None) if system else None,
+        card={"title": f"{prompt_name} dialogue", **card},
+    )
+    return records, ctx, total
