@@ -2,7 +2,8 @@
 
 Formats (see README "Exports"):
   jsonl     one conversation per line: {"id", "kind", "source", "character", "lines": [{"speaker", "text"}]}
-  text      the seed's training text: `speaker: utterance{sep}` per line, the character's aliases written as
+  text      the seed's training text as training.textformat.render writes it: `speaker: utterance{sep}` per
+            line, the character's aliases (NFKC-matched) written as
             her prompt name, a blank line between conversations
   hf        records `datasets.load_dataset("json", data_files=...)` reads ({"id", "kind", "source", "text",
             "lines"}) plus a dataset card README.md; streamed as a zip (README.md + data/train.jsonl)
@@ -22,6 +23,8 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from training.textformat import CharacterSpec, Turn, chat_prompt, render
 
 FORMATS = ("jsonl", "text", "hf", "sft-chat", "dpo")
 CONTENT_TYPES = {
@@ -47,29 +50,33 @@ class ExportContext:
     system: str | None = None  # sft-chat: system message text, None = no system message
     card: dict[str, Any] = field(default_factory=dict)  # hf: facts for the dataset card
 
+    @property
+    def spec(self) -> CharacterSpec:
+        return CharacterSpec(prompt_name=self.prompt_name, aliases=self.names, user_name=self.user_name)
+
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def _speaker(ctx: ExportContext, speaker: str) -> str:
-    if speaker in ctx.names:
-        return ctx.prompt_name
-    return speaker or UNKNOWN_SPEAKER
+def _is_character(ctx: ExportContext) -> Callable[[str], bool]:
+    """spec.is_character (NFKC matching, as training does), remembered per speaker for speed."""
+    cache: dict[str, bool] = {}
+    spec = ctx.spec
+
+    def check(speaker: str) -> bool:
+        found = cache.get(speaker)
+        if found is None:
+            found = cache[speaker] = spec.is_character(speaker)
+        return found
+
+    return check
 
 
 def render_text(lines: list[dict[str, str]], ctx: ExportContext) -> str:
-    """One conversation in the seed format. Newlines inside an utterance would split it: made spaces."""
-    sep, names, prompt = ctx.sep, ctx.names, ctx.prompt_name
-    parts = []
-    for line in lines:
-        speaker = line["speaker"]
-        name = prompt if speaker in names else (speaker or UNKNOWN_SPEAKER)
-        text = line["text"]
-        if "\n" in text:
-            text = text.replace("\r\n", " ").replace("\n", " ")
-        parts.append(f"{name}: {text}{sep}")
-    return "".join(parts)
+    """One conversation exactly as training renders it (training.textformat.render)."""
+    turns = [Turn(line["speaker"] or UNKNOWN_SPEAKER, line["text"]) for line in lines]
+    return render(turns, ctx.spec, ctx.sep).text
 
 
 # --- The formats: records in, text pieces out ---------------------------------------------------
@@ -100,26 +107,37 @@ def iter_text(records: Iterable[dict], ctx: ExportContext) -> Iterator[str]:
 
 def iter_hf_records(records: Iterable[dict], ctx: ExportContext) -> Iterator[str]:
     """The data file of the hf format: one JSON object per line with a fixed schema."""
+    is_char = _is_character(ctx)
     for r in records:
-        lines = [{"speaker": _speaker(ctx, ln["speaker"]), "text": ln["text"]} for ln in r["lines"]]
+        lines = [
+            {
+                "speaker": ctx.prompt_name if is_char(ln["speaker"]) else (ln["speaker"] or UNKNOWN_SPEAKER),
+                "text": ln["text"],
+            }
+            for ln in r["lines"]
+        ]
         row = {"id": r["id"], "kind": r["kind"], "source": r["source"], "text": render_text(r["lines"], ctx)}
         row["lines"] = lines
         yield _dumps(row) + "\n"
 
 
 def iter_sft_chat(records: Iterable[dict], ctx: ExportContext) -> Iterator[str]:
+    is_char = _is_character(ctx)
     for r in records:
-        messages = chat_messages(r["lines"], ctx)
+        messages = chat_messages(r["lines"], ctx, is_char)
         if messages:
             yield _dumps({"id": r["id"], "messages": messages}) + "\n"
 
 
-def chat_messages(lines: list[dict[str, str]], ctx: ExportContext) -> list[dict[str, str]]:
+def chat_messages(
+    lines: list[dict[str, str]], ctx: ExportContext, is_char: Callable[[str], bool] | None = None
+) -> list[dict[str, str]]:
     """The sft-chat rule (module docstring): [] when the character never answers."""
+    is_char = is_char or _is_character(ctx)
     turns: list[dict[str, str]] = []
     for line in lines:
         speaker, text = line["speaker"], line["text"]
-        if speaker in ctx.names:
+        if is_char(speaker):
             role, content = "assistant", text
         else:
             role = "user"
@@ -143,8 +161,11 @@ def iter_dpo(records: Iterable[dict], ctx: ExportContext) -> Iterator[str]:
     for r in records:
         if r["kind"] != "correction":
             continue
-        prompt = render_text(r["lines"][:-1], ctx) + f"{ctx.prompt_name}: "
-        chosen = r["lines"][-1]["text"]
+        *history, question, answer = r["lines"]
+        turns = [Turn(line["speaker"] or UNKNOWN_SPEAKER, line["text"]) for line in history]
+        # Exactly the prompt generation uses, so the pair trains the reply where inference asks for it.
+        prompt = chat_prompt(turns, question["text"], ctx.spec, ctx.sep)
+        chosen = answer["text"]
         rejected = []
         if r.get("model_text") and r["model_text"] != chosen:
             rejected.append(r["model_text"])
