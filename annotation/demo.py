@@ -121,8 +121,8 @@ def read_credentials(path: Path) -> dict[str, tuple[str, str]]:
 def write_credentials(path: Path, creds: dict[str, tuple[str, str]]) -> None:
     """Written atomically and readable by the owner only: these are live passwords."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Demo accounts created by `manage.py setup_demo`. Change these passwords for real use."]
-    lines += [f"{role}: {username} / {password}" for role, (username, password) in creds.items()]
+    # Exactly the documented lines: `manage.py up` prints this file as it is.
+    lines = [f"{role}: {username} / {password}" for role, (username, password) in creds.items()]
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
