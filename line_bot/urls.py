@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "line_bot"
-urlpatterns: list = []
+urlpatterns = [
+    path("webhook/", views.webhook, name="webhook"),
+    path("simulator/", views.simulator_page, name="simulator"),
+    path("simulator/send/", views.simulator_send, name="simulator_send"),
+    path("simulator/messages/", views.simulator_messages, name="simulator_messages"),
+]

@@ -1,0 +1,93 @@
+"""Celery tasks (queue `default`): generate and send a reply, send a fixed answer.
+
+Both are idempotent: a task that runs twice (acks late, worker lost, retry) finds the message
+already answered or sent; a push is retried with the retry key stored on the message, so LINE
+refuses the second copy with 409.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import shared_task
+from django.db import transaction
+
+from . import line_api, replies
+from .models import Message
+
+log = logging.getLogger(__name__)
+RETRY = {"max_retries": 5, "default_retry_delay": 3}
+
+
+def _deliver_or_retry(task, message: Message) -> None:
+    try:
+        line_api.deliver(message)
+    except line_api.TransientError as exc:
+        if task.request.retries >= task.max_retries:
+            message.status = Message.Status.SEND_FAILED
+            message.error = f"gave up after {task.request.retries} retries: {exc}"[:2000]
+            message.save(update_fields=["status", "error"])
+            return
+        raise task.retry(exc=exc)
+
+
+@shared_task(bind=True, **RETRY)
+def send_message(self, message_id: int) -> str:
+    message = Message.objects.select_related("chat").filter(pk=message_id).first()
+    if message is None or message.status == Message.Status.SENT:
+        return "nothing to do"
+    _deliver_or_retry(self, message)
+    return message.status
+
+
+def _answer_for(inbound: Message) -> Message:
+    """The stored answer to `inbound`, generating it the first time (a failure becomes an apology)."""
+    existing = inbound.answers.filter(direction=Message.Direction.OUT).first()
+    if existing is not None:
+        return existing
+    from . import answering
+
+    line_api.show_loading(inbound.chat)
+    kind, status, error, model, seconds = Message.Kind.TEXT, Message.Status.ANSWERED, "", "", None
+    try:
+        text, model, seconds = answering.answer(inbound)
+        text = text or replies.EMPTY_ANSWER
+    except Exception as exc:  # the user gets an apology, the admin sees the error
+        log.exception("generation failed for LINE message %s", inbound.pk)
+        kind, status, error, text = (
+            Message.Kind.APOLOGY,
+            Message.Status.FAILED,
+            f"{type(exc).__name__}: {exc}",
+            replies.APOLOGY,
+        )
+    with transaction.atomic():
+        answer = Message.objects.create(
+            chat=inbound.chat,
+            direction=Message.Direction.OUT,
+            kind=kind,
+            status=Message.Status.PENDING,
+            text=text,
+            in_reply_to=inbound,
+            reply_token=inbound.reply_token,
+            received_at=inbound.received_at,
+            retry_key=uuid.uuid4(),
+            generation_seconds=seconds,
+            model_version=model[:200],
+        )
+        Message.objects.filter(pk=inbound.pk).update(status=status, error=error[:2000])
+    return answer
+
+
+@shared_task(bind=True, **RETRY)
+def generate_reply(self, message_id: int) -> str:
+    inbound = (
+        Message.objects.select_related("chat").filter(pk=message_id, direction=Message.Direction.IN).first()
+    )
+    if inbound is None:
+        return "nothing to do"
+    answer = _answer_for(inbound)
+    answer.chat = inbound.chat
+    if answer.status != Message.Status.SENT:
+        _deliver_or_retry(self, answer)
+    return answer.status
