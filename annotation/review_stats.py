@@ -1,0 +1,111 @@
+"""Figures for the dashboard and the round view: counts per status, per reviewer, per round."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+from django.urls import NoReverseMatch, reverse
+
+from .models import Candidate, DatasetSnapshot, ReviewAction
+
+ACCEPTED = ("accepted", "edited")
+
+
+@dataclass
+class Tally:
+    label: str
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def decided(self) -> int:
+        return self.counts["accepted"] + self.counts["edited"] + self.counts["rejected"]
+
+    @property
+    def remaining(self) -> int:
+        return self.counts["pending"]
+
+    @property
+    def acceptance(self) -> float | None:
+        """Share of decided items accepted (as is or with edits); None before any decision."""
+        return (self.counts["accepted"] + self.counts["edited"]) / self.decided if self.decided else None
+
+    @property
+    def acceptance_pct(self) -> str:
+        return "—" if self.acceptance is None else f"{100 * self.acceptance:.0f}%"
+
+
+def status_counts() -> Tally:
+    tally = Tally("all")
+    for row in Candidate.objects.values("status").annotate(n=Count("id")):
+        tally.counts[row["status"]] = row["n"]
+    return tally
+
+
+def reviewer_tallies() -> list[Tally]:
+    """Per reviewer: accept / edit / reject / skip counts, undone actions left out."""
+    by_user: dict[str, Tally] = {}
+    rows = (
+        ReviewAction.objects.filter(undone=False)
+        .exclude(action=ReviewAction.Action.UNDO)
+        .values("user__username", "action")
+        .annotate(n=Count("id"))
+    )
+    to_status = {"accept": "accepted", "edit": "edited", "reject": "rejected", "skip": "skipped"}
+    for row in rows:
+        name = row["user__username"] or "(deleted user)"
+        by_user.setdefault(name, Tally(name)).counts[to_status[row["action"]]] += row["n"]
+    return sorted(by_user.values(), key=lambda t: (-t.decided, t.label))
+
+
+def round_key(generation_job_id: int | None, model_version: str | None, model_name: str) -> tuple:
+    if generation_job_id:
+        return ("job", generation_job_id)
+    if model_version:
+        return ("model", model_version)
+    return ("imported", model_name or "unknown")
+
+
+def round_tallies() -> dict[tuple, Tally]:
+    """A round = one generation job (a model version); imported candidates form a round per model."""
+    rounds: dict[tuple, Tally] = {}
+    rows = Candidate.objects.values(
+        "generation_job_id", "model_version__name", "model_name", "status"
+    ).annotate(n=Count("id"))
+    for row in rows:
+        key = round_key(row["generation_job_id"], row["model_version__name"], row["model_name"])
+        if key not in rounds:
+            if key[0] == "job":
+                label = f"generation job {key[1]} ({row['model_version__name'] or 'model deleted'})"
+            elif key[0] == "model":
+                label = f"model {key[1]}"
+            else:
+                label = f"imported from {key[1]}"
+            rounds[key] = Tally(label)
+        rounds[key].counts[row["status"]] += row["n"]
+    return rounds
+
+
+def first_url(names: list[str], pk: int) -> str | None:
+    """The page of an object owned by another part, whichever of its URL names exists."""
+    for name in names:
+        try:
+            return reverse(name, args=[pk])
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def snapshot_url(snapshot: DatasetSnapshot | None) -> str | None:
+    if snapshot is None:
+        return None
+    return first_url(["annotation:snapshot", "annotation:snapshot_detail", "annotation:snapshot-detail"], snapshot.pk)
+
+
+def job_url(kind: str, pk: int) -> str | None:
+    return first_url([f"training:{kind}_job", f"training:{kind}_job_detail", f"training:{kind}-job"], pk)
