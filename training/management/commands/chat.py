@@ -1,0 +1,76 @@
+"""`manage.py chat`: talk with the active model version (or --version ID) in the terminal.
+
+Recent history within a token budget is the prompt, as the bot does; `/reset` forgets the history,
+`/quit` or end of input (Ctrl-D) ends the conversation.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from training.models import ModelVersion
+
+from ._sampling import add_sampling_arguments, sampling_from_options
+
+
+class Command(BaseCommand):
+    help = "Chat with the active model version in the terminal (/reset, /quit)."
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--version", type=int, help="model version id (default: the active one)")
+        parser.add_argument("--history-tokens", type=int, default=256, help="history token budget")
+        parser.add_argument("--4bit", dest="load_in_4bit", action="store_true", help="load the base in 4-bit")
+        add_sampling_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        version = self._version(options["version"])
+        stdin = options.get("stdin") or sys.stdin
+        from training.generation import SamplingSettings
+        from training.generation_job import load_generator
+        from training.jobs import character_spec
+        from training.textformat import Turn
+
+        settings = SamplingSettings.from_dict(sampling_from_options(options))
+        character = character_spec(version.snapshot.character if version.snapshot else None)
+        self.stdout.write(f"loading {version.name} ({version.base_model}) ...")
+        generator = load_generator(version, options["load_in_4bit"])
+        self.stdout.write("話しかけてください。/reset で履歴を消去、/quit か Ctrl-D で終了。")
+        history: list[Any] = []
+        while True:
+            self.stdout.write(f"{character.user_name}> ", ending="")
+            self.stdout.flush()
+            line = stdin.readline()
+            if not line:
+                self.stdout.write("")
+                break
+            text = line.strip()
+            if text == "/quit":
+                break
+            if text == "/reset":
+                history = []
+                self.stdout.write("(history cleared)")
+                continue
+            if not text:
+                continue
+            reply = generator.reply(
+                history, text, character, settings, history_token_budget=options["history_tokens"]
+            )
+            self.stdout.write(f"{character.prompt_name}> {reply}")
+            history += [Turn(character.user_name, text), Turn(character.prompt_name, reply)]
+
+    def _version(self, version_id: int | None) -> ModelVersion:
+        if version_id is not None:
+            try:
+                return ModelVersion.objects.get(pk=version_id)
+            except ModelVersion.DoesNotExist:
+                raise CommandError(f"no model version {version_id}")
+        version = ModelVersion.active()
+        if version is None:
+            raise CommandError(
+                "no active model version: train one (manage.py train --wait) or activate one on /training/versions/"
+            )
+        return version

@@ -1,0 +1,32 @@
+"""Celery tasks for training and generation: thin wrappers that load ids and call the job modules.
+
+The gpu-queue routing lives in settings.CELERY_TASK_ROUTES; the reaper runs from CELERY_BEAT_SCHEDULE.
+The job modules import torch only inside the functions that train or generate.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(bind=True, name="training.tasks.run_training_job", acks_late=True)
+def run_training_job(self, job_id: int) -> str | None:  # noqa: ANN001
+    from .train_job import run_training
+
+    job = run_training(job_id, task_id=self.request.id, worker=self.request.hostname or "")
+    return job.status if job else None
+
+
+@shared_task(bind=True, name="training.tasks.run_generation_job", acks_late=True)
+def run_generation_job(self, job_id: int) -> str | None:  # noqa: ANN001
+    from .generation_job import run_generation
+
+    job = run_generation(job_id, task_id=self.request.id, worker=self.request.hostname or "")
+    return job.status if job else None
+
+
+@shared_task(name="training.tasks.reap_stale_jobs")
+def reap_stale_jobs() -> int:
+    from .jobs import reap_stale_jobs as reap
+
+    return reap()
