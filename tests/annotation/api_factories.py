@@ -58,7 +58,7 @@ def seed_corpus() -> Character:
 def make_user(name: str, role: str) -> User:
     """role: anonymous-less roles 'reviewer', 'exporter' (reviewer + export permission), 'staff'."""
     user = User.objects.create_user(name, password="pw-" + name)
-    if role in ("reviewer", "exporter"):
+    if role in ("reviewer", "exporter"):  # "none": a user in no group
         user.groups.add(Group.objects.get_or_create(name="Reviewers")[0])
     if role == "exporter":
         user.user_permissions.add(
