@@ -36,6 +36,16 @@ class InvalidSubmit(ValueError):
     """A malformed submit (unknown action, empty or multi-line reply): HTTP 400."""
 
 
+REVIEWERS_GROUP = "Reviewers"
+
+
+def is_reviewer(user) -> bool:
+    """Reviewers are members of the Reviewers group; staff may review too."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or user.is_superuser or user.groups.filter(name=REVIEWERS_GROUP).exists()
+
+
 def lease_seconds() -> int:
     return int(getattr(settings, "MARISA_REVIEW_LEASE_SECONDS", 600))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -102,11 +102,22 @@ class ProgressSerializer(serializers.Serializer):
     can_undo = serializers.BooleanField()
 
 
+class IsReviewer(permissions.BasePermission):
+    message = "only reviewers (the Reviewers group) work the review queue"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return queue.is_reviewer(request.user)
+
+
+class ReviewerView(APIView):
+    permission_classes = [permissions.IsAuthenticated, IsReviewer]
+
+
 def _conflict(exc: queue.Conflict) -> Response:
     return Response(conflict_payload(str(exc), exc.candidate), status=status.HTTP_409_CONFLICT)
 
 
-class ClaimView(APIView):
+class ClaimView(ReviewerView):
     @extend_schema(
         request=None,
         responses={200: ReviewItemSerializer, 204: OpenApiResponse(description="nothing left to review")},
@@ -119,19 +130,25 @@ class ClaimView(APIView):
         return Response(candidate_payload(cand))
 
 
-class ItemView(APIView):
+class ItemView(ReviewerView):
     @extend_schema(responses={200: ReviewItemSerializer}, summary="One candidate with its history")
     def get(self, request: Request, pk: int) -> Response:
-        cand = Candidate.objects.select_related("question__question_set", "model_version").filter(pk=pk).first()
+        cand = (
+            Candidate.objects.select_related("question__question_set", "model_version").filter(pk=pk).first()
+        )
         if cand is None:
             return Response({"detail": "no such candidate"}, status=status.HTTP_404_NOT_FOUND)
         return Response(candidate_payload(cand))
 
 
-class SubmitView(APIView):
+class SubmitView(ReviewerView):
     @extend_schema(
         request=SubmitSerializer,
-        responses={200: SubmitResultSerializer, 400: OpenApiResponse(description="bad input"), 409: ConflictSerializer},
+        responses={
+            200: SubmitResultSerializer,
+            400: OpenApiResponse(description="bad input"),
+            409: ConflictSerializer,
+        },
         summary="Decide a leased candidate; 409 when stale, repeated or not leased by you",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -157,8 +174,10 @@ class SubmitView(APIView):
         )
 
 
-class RenewView(APIView):
-    @extend_schema(request=None, responses={200: RenewSerializer, 409: ConflictSerializer}, summary="Extend your lease")
+class RenewView(ReviewerView):
+    @extend_schema(
+        request=None, responses={200: RenewSerializer, 409: ConflictSerializer}, summary="Extend your lease"
+    )
     def post(self, request: Request, pk: int) -> Response:
         try:
             expires = queue.renew(pk, request.user)
@@ -167,14 +186,16 @@ class RenewView(APIView):
         return Response({"id": pk, "lease_expires_at": expires.isoformat()})
 
 
-class ReleaseView(APIView):
-    @extend_schema(request=None, responses={204: OpenApiResponse(description="released")}, summary="Give it back")
+class ReleaseView(ReviewerView):
+    @extend_schema(
+        request=None, responses={204: OpenApiResponse(description="released")}, summary="Give it back"
+    )
     def post(self, request: Request, pk: int) -> Response:
         queue.release(pk, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UndoView(APIView):
+class UndoView(ReviewerView):
     @extend_schema(
         request=None,
         responses={200: ReviewItemSerializer, 409: ConflictSerializer},
@@ -188,7 +209,7 @@ class UndoView(APIView):
         return Response(candidate_payload(cand, draft=undone.text_after or None))
 
 
-class ProgressView(APIView):
+class ProgressView(ReviewerView):
     @extend_schema(responses={200: ProgressSerializer}, summary="Decided today by you, and what is left")
     def get(self, request: Request) -> Response:
         return Response(

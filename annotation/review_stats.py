@@ -104,7 +104,9 @@ def first_url(names: list[str], pk: int) -> str | None:
 def snapshot_url(snapshot: DatasetSnapshot | None) -> str | None:
     if snapshot is None:
         return None
-    return first_url(["annotation:snapshot", "annotation:snapshot_detail", "annotation:snapshot-detail"], snapshot.pk)
+    return first_url(
+        ["annotation:snapshot", "annotation:snapshot_detail", "annotation:snapshot-detail"], snapshot.pk
+    )
 
 
 def job_url(kind: str, pk: int) -> str | None:

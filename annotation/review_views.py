@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +23,20 @@ from .review_stats import (
 )
 
 
+def reviewer_required(view):
+    """403 (not a login loop) for signed-in users outside the Reviewers group."""
+
+    @wraps(view)
+    def check(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not queue.is_reviewer(request.user):
+            raise PermissionDenied("only reviewers (the Reviewers group) can do this")
+        return view(request, *args, **kwargs)
+
+    return check
+
+
 @login_required
+@reviewer_required
 def review(request: HttpRequest) -> HttpResponse:
     """The queue page; review.js drives it through /api/review/ with this session."""
     from django.conf import settings
@@ -119,6 +135,7 @@ def rounds(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reviewer_required
 def attribution_page(request: HttpRequest) -> HttpResponse:
     """Claim (or keep) one unknown-speaker line and show it in its scene."""
     line = attribution.claim_line(request.user)
@@ -137,6 +154,7 @@ def attribution_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reviewer_required
 @require_POST
 def attribution_assign(request: HttpRequest, pk: int) -> HttpResponse:
     if "skip" in request.POST:

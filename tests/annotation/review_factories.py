@@ -23,7 +23,10 @@ def make_candidates(n: int, per_question: int = 1, set_name: str = "test set") -
                 question_set=qset,
                 position=i,
                 text=f"質問{i}　好きな食べ物は？",
-                context=[{"speaker": "ユーザー", "text": "こんにちは"}, {"speaker": "魔理沙", "text": "よう"}],
+                context=[
+                    {"speaker": "ユーザー", "text": "こんにちは"},
+                    {"speaker": "魔理沙", "text": "よう"},
+                ],
             )
         made.append(Candidate.objects.create(question=question, text=f"キノコだぜ{i}", model_name="demo"))
     return made

@@ -25,7 +25,11 @@ def test_claim_submit_and_nothing_left() -> None:
     item = api.post("/api/review/claim/").json()
     assert {"id", "question", "text", "version", "lease_expires_at", "candidates", "guidelines"} <= set(item)
     assert item["question"].startswith("質問0")
-    done = api.post(f"/api/review/{item['id']}/submit/", {"action": "edit", "text": "直したぜ", "version": item["version"]}, format="json")
+    done = api.post(
+        f"/api/review/{item['id']}/submit/",
+        {"action": "edit", "text": "直したぜ", "version": item["version"]},
+        format="json",
+    )
     assert done.status_code == 200 and done.json()["status"] == "edited"
     assert api.post("/api/review/claim/").status_code == 204
 
@@ -65,7 +69,11 @@ def test_undo_and_renew_over_the_api() -> None:
     api = client_for("a")
     item = api.post("/api/review/claim/").json()
     assert api.post(f"/api/review/{item['id']}/renew/").status_code == 200
-    api.post(f"/api/review/{item['id']}/submit/", {"action": "reject", "version": 0, "reason": "敬語"}, format="json")
+    api.post(
+        f"/api/review/{item['id']}/submit/",
+        {"action": "reject", "version": 0, "reason": "敬語"},
+        format="json",
+    )
     back = api.post("/api/review/undo/")
     assert back.status_code == 200 and back.json()["id"] == item["id"] and back.json()["status"] == "pending"
     assert [h["action"] for h in back.json()["history"]] == ["reject", "undo"]
