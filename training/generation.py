@@ -1,0 +1,279 @@
+"""Replies in character: one module used by `chat`, the LINE bot and the review loop's candidate jobs.
+
+Plain Python (no Django). The prompt is `textformat.chat_prompt` (it ends exactly where the trained text of
+the character begins); generation stops at the line separator or EOS, and the reply is cut at the separator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from training.textformat import CharacterSpec, Turn
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SamplingSettings:
+    """The seed's sampling settings by default; do_sample=False gives greedy, reproducible replies."""
+
+    temperature: float = 0.1
+    top_p: float = 0.9
+    top_k: int = 20
+    no_repeat_ngram_size: int = 2
+    repetition_penalty: float = 1.05
+    max_new_tokens: int = 64
+    do_sample: bool = True
+    seed: int | None = None  # set for reproducible sampling
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> SamplingSettings:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in names})
+
+    def generate_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": self.max_new_tokens,
+            "do_sample": self.do_sample,
+            "repetition_penalty": self.repetition_penalty,
+            "no_repeat_ngram_size": self.no_repeat_ngram_size,
+        }
+        if self.do_sample:
+            kwargs.update(temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
+        else:
+            # Say so explicitly: a model's generation_config may carry sampling values of its own.
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+
+def _stop_on_separator_class() -> type:
+    from transformers import StoppingCriteria
+
+    class StopOnSeparator(StoppingCriteria):
+        """Per-row stop when the generated tail ends with the separator's ids (for multi-token separators)."""
+
+        def __init__(self, sep_ids: Sequence[int], prompt_length: int) -> None:
+            self.sep_ids = list(sep_ids)
+            self.prompt_length = prompt_length
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            n = len(self.sep_ids)
+            if input_ids.shape[1] - self.prompt_length < n:
+                return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            tail = input_ids[:, -n:]
+            target = torch.tensor(self.sep_ids, device=input_ids.device)
+            return (tail == target).all(dim=1)
+
+    return StopOnSeparator
+
+
+class Generator:
+    """A loaded model + tokenizer that answers as the character."""
+
+    def __init__(self, model: Any, tokenizer: Any, line_separator: str, device: str | None = None) -> None:
+        from training.base_models import check_separator
+
+        self.model = model
+        self.tokenizer = tokenizer
+        self.sep = line_separator
+        self.sep_ids = check_separator(tokenizer, line_separator)
+        self.device = device or str(next(model.parameters()).device)
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+        self.stop_ids = self._stop_token_ids()
+        self._bad_words_cache: dict[tuple[str, str], list[list[int]]] = {}
+
+    @classmethod
+    def load(
+        cls,
+        base_model: str,
+        adapter_dir: str | None,
+        line_separator: str,
+        load_in_4bit: bool = False,
+        device: str | None = None,
+    ) -> Generator:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from training.qlora import compute_dtype, quantization_config
+
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        # The adapter dir holds the tokenizer the adapter was trained with.
+        tokenizer_src = adapter_dir if adapter_dir and _has_tokenizer(Path(adapter_dir)) else base_model
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_src)
+        kwargs: dict[str, Any] = {"dtype": compute_dtype() if device.startswith("cuda") else torch.float32}
+        if load_in_4bit:
+            kwargs["quantization_config"] = quantization_config()
+            kwargs["device_map"] = {"": device}
+        model = AutoModelForCausalLM.from_pretrained(base_model, **kwargs)
+        if not load_in_4bit:
+            model.to(device)
+        if adapter_dir:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, adapter_dir)
+            if not load_in_4bit:
+                model = model.merge_and_unload()  # one matmul per layer instead of two when serving
+        model.eval()
+        return cls(model, tokenizer, line_separator, device)
+
+    def reply(
+        self,
+        history: Sequence[Turn],
+        user_text: str,
+        character: CharacterSpec,
+        settings: SamplingSettings | None = None,
+        history_token_budget: int = 256,
+    ) -> str:
+        prompt = self.prompt_for(history, user_text, character, history_token_budget)
+        return self.generate([prompt], n=1, settings=settings)[0][0]
+
+    def prompt_for(
+        self,
+        history: Sequence[Turn],
+        user_text: str,
+        character: CharacterSpec,
+        history_token_budget: int = 256,
+    ) -> str:
+        """chat_prompt with the most recent turns whose tokens fit the budget (oldest turns dropped first)."""
+        from training.textformat import chat_prompt
+
+        bare = self._count(chat_prompt([], user_text, character, self.sep))
+        turns = list(history)
+        while turns:
+            prompt = chat_prompt(turns, user_text, character, self.sep)
+            if self._count(prompt) - bare <= history_token_budget:
+                return prompt
+            turns = turns[1:]
+        return chat_prompt([], user_text, character, self.sep)
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        n: int = 1,
+        settings: SamplingSettings | None = None,
+        batch_size: int = 32,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[list[str]]:
+        """n replies for each prompt, in prompt order; rows are batched by length with left padding."""
+        import torch
+
+        settings = settings or SamplingSettings()
+        if settings.seed is not None:
+            torch.manual_seed(settings.seed)
+        per_batch = max(1, batch_size // max(1, n))
+        # Similar lengths together: less padding, and the order is restored below.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        results: list[list[str]] = [[] for _ in prompts]
+        for start in range(0, len(order), per_batch):
+            chunk = order[start : start + per_batch]
+            replies = self._generate_batch([prompts[i] for i in chunk], n, settings)
+            for j, i in enumerate(chunk):
+                results[i] = replies[j * n : (j + 1) * n]
+            if progress is not None:
+                progress(min(start + per_batch, len(order)), len(order))
+        return results
+
+    def _generate_batch(self, prompts: list[str], n: int, settings: SamplingSettings) -> list[str]:
+        import torch
+        from transformers import StoppingCriteriaList
+
+        max_prompt = self._max_positions() - settings.max_new_tokens
+        # Keep the end of an overlong prompt: it holds the user's text and the character's prefix.
+        side, self.tokenizer.truncation_side = self.tokenizer.truncation_side, "left"
+        try:
+            enc = self.tokenizer(
+                prompts,
+                return_tensors="pt",
+                padding=True,
+                padding_side="left",
+                truncation=True,
+                max_length=max(8, max_prompt),
+            )
+        finally:
+            self.tokenizer.truncation_side = side
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        prompt_length = enc["input_ids"].shape[1]
+        criteria = StoppingCriteriaList()
+        if len(self.sep_ids) > 1:
+            criteria.append(_stop_on_separator_class()(self.sep_ids, prompt_length))
+        with torch.no_grad():
+            out = self.model.generate(
+                **enc,
+                **settings.generate_kwargs(),
+                num_return_sequences=n,
+                eos_token_id=self.stop_ids,
+                pad_token_id=self.tokenizer.pad_token_id,
+                bad_words_ids=self._bad_words(prompts) or None,
+                stopping_criteria=criteria,
+            )
+        texts = self.tokenizer.batch_decode(out[:, prompt_length:], skip_special_tokens=True)
+        return [self._trim(t) for t in texts]
+
+    def _trim(self, text: str) -> str:
+        return text.split(self.sep, 1)[0].strip(" \t\r\n")
+
+    def _count(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _max_positions(self) -> int:
+        config = getattr(self.model, "config", None)
+        return int(getattr(config, "max_position_embeddings", 0) or 2048)
+
+    def _stop_token_ids(self) -> list[int]:
+        """EOS, a one-token separator, and every vocabulary token whose text contains the separator.
+
+        A BPE can merge the separator with text around it (`。\\n`); stopping on those tokens too keeps a
+        reply from running into the next line. The reply text is cut at the separator afterwards.
+        """
+        ids = {i for i in [self.tokenizer.eos_token_id] if i is not None}
+        if len(self.sep_ids) == 1:
+            ids.add(self.sep_ids[0])
+        special = set(self.tokenizer.all_special_ids)
+        for token_id in range(len(self.tokenizer)):
+            if token_id in special:
+                continue
+            if self.sep in self.tokenizer.decode([token_id]):
+                ids.add(token_id)
+        return sorted(ids)
+
+    def _bad_words(self, prompts: Sequence[str]) -> list[list[int]]:
+        """Special tokens other than the stop tokens never appear in a reply; nor do the speaker prefixes.
+
+        The prefixes are read off the prompts' last two lines (`ユーザー: …{sep}魔理沙: `), so callers that
+        pass ready-made prompts get the same rule as reply().
+        """
+        names = sorted({name for prompt in prompts for name in self._speaker_names(prompt)})
+        key = tuple(names)
+        if key not in self._bad_words_cache:
+            keep = set(self.stop_ids)
+            bad = [[i] for i in sorted(set(self.tokenizer.all_special_ids)) if i not in keep]
+            for name in names:
+                ids = self.tokenizer(f"{name}:", add_special_tokens=False)["input_ids"]
+                if len(ids) > 1:  # a one-token ban could forbid ordinary text; a sequence is specific
+                    bad.append(ids)
+            self._bad_words_cache[key] = bad
+        return self._bad_words_cache[key]
+
+    def _speaker_names(self, prompt: str) -> list[str]:
+        lines = prompt.split(self.sep)[-2:]
+        return [
+            line.split(":", 1)[0].strip() for line in lines if ":" in line and line.split(":", 1)[0].strip()
+        ]
+
+
+def _has_tokenizer(path: Path) -> bool:
+    return any(
+        (path / name).exists() for name in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")
+    )

@@ -1,0 +1,431 @@
+"""QLoRA fine-tuning with the HF Trainer: 4-bit NF4 base, LoRA on all linear layers, loss on the character only.
+
+Plain Python (no Django): the Celery job in training/jobs.py wraps `train()`, and tests call it directly on the
+CPU with the tiny demo model through the very same code path a 7B run takes on a GPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # heavy imports stay inside functions so importing this module is cheap
+    from training.textformat import CharacterSpec, Turn
+
+log = logging.getLogger(__name__)
+
+ADAPTER_SUBDIR = "adapter"
+CONFIG_FILE = "training_config.json"
+METRICS_FILE = "metrics.json"
+# How often progress may reach the hooks: a job writes it to the database, so bound the rate.
+PROGRESS_INTERVAL_S = 1.0
+
+
+@dataclass
+class TrainConfig:
+    base_model: str
+    output_dir: str
+    line_separator: str = "\n"
+    max_seq_length: int = 512
+    load_in_4bit: bool = True
+    lora_r: int = 64  # QLoRA paper defaults: r=64, alpha=16, dropout 0.1 (0.05 for 33B/65B)
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+    target_modules: list[str] | str = "all-linear"
+    learning_rate: float = 2e-4
+    num_train_epochs: float = 1.0
+    max_steps: int = -1
+    per_device_batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    gradient_checkpointing: bool = False
+    group_by_length: bool = True
+    packing: bool = False
+    seed: int = 42
+    resume_from_checkpoint: bool = False
+    save_steps: int = 50
+    logging_steps: int = 1
+    save_total_limit: int = 2
+    warmup_ratio: float = 0.03
+    # The QLoRA paper trains with a constant schedule and clips gradients at 0.3.
+    lr_scheduler_type: str = "constant_with_warmup"
+    max_grad_norm: float = 0.3
+    eval_max_prompts: int = 32
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        # Unknown keys are ignored so configs saved by newer versions still load.
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class TrainingHooks(Protocol):
+    def on_progress(self, progress: dict) -> None: ...
+
+    def should_stop(self) -> bool: ...
+
+
+@dataclass
+class TrainResult:
+    adapter_dir: Path
+    metrics: dict = field(default_factory=dict)
+    stopped: bool = False
+
+
+class TrainingOutOfMemory(RuntimeError):
+    """CUDA ran out of memory; the message says which settings to lower."""
+
+
+class NoTrainingData(ValueError):
+    """The conversations gave no example with a character token to learn."""
+
+
+def train(
+    train_conversations: list[list[Turn]],
+    eval_conversations: list[list[Turn]],
+    character: CharacterSpec,
+    config: TrainConfig,
+    hooks: TrainingHooks | None = None,
+) -> TrainResult:
+    """Fine-tune `config.base_model` on the character's lines; save adapter, tokenizer, config and metrics."""
+    import torch
+    from transformers import Trainer, TrainingArguments
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from training import evaluation
+    from training.base_models import check_separator
+    from training.labels import build_examples
+
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = load_tokenizer(config.base_model, padding_side="right")
+    check_separator(tokenizer, config.line_separator)
+    examples, stats = build_examples(
+        train_conversations, tokenizer, character, config.line_separator, config.max_seq_length
+    )
+    if not examples:
+        raise NoTrainingData(
+            f"no training example has a line of {character.prompt_name}: check the character's aliases "
+            f"and that the snapshot has conversations where the character speaks"
+        )
+    eval_examples, eval_stats = build_examples(
+        eval_conversations, tokenizer, character, config.line_separator, config.max_seq_length
+    )
+    cuda = torch.cuda.is_available()
+    packing = config.packing and cuda  # padding-free attention is a GPU kernel feature; off on the CPU
+    model = load_peft_model(config, packing=packing)
+    counter = TokenCounter(_collator(tokenizer, packing), tokenizer.pad_token_id)
+    resume = config.resume_from_checkpoint and get_last_checkpoint(str(out)) is not None
+    args = TrainingArguments(**_training_arguments(config, cuda, quiet=hooks is not None))
+    callback = _make_progress_callback()(hooks, counter)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=ListDataset(examples),
+        data_collator=counter,
+        processing_class=tokenizer,
+        callbacks=[callback],
+    )
+    try:
+        output = trainer.train(resume_from_checkpoint=True if resume else None)
+    except torch.OutOfMemoryError as exc:
+        raise _oom_error(config) from exc
+    if callback.stopped:
+        last = get_last_checkpoint(str(out))
+        return TrainResult(adapter_dir=Path(last) if last else out, metrics=callback.last, stopped=True)
+
+    adapter_dir = out / ADAPTER_SUBDIR
+    model.save_pretrained(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    metrics: dict[str, Any] = {
+        "train_loss": output.training_loss,
+        "train_runtime_s": output.metrics.get("train_runtime"),
+        "steps": trainer.state.global_step,
+        "dataset": stats,
+        "eval_dataset": eval_stats,
+        "trained_tokens_per_second": callback.trained_tokens_per_second(),
+    }
+    metrics["eval"] = evaluation.evaluate(
+        model,
+        tokenizer,
+        eval_examples,
+        eval_conversations,
+        character,
+        config.line_separator,
+        max_prompts=config.eval_max_prompts,
+    )
+    saved = {**config.to_dict(), "character": _character_dict(character)}
+    (adapter_dir / CONFIG_FILE).write_text(json.dumps(saved, ensure_ascii=False, indent=2), "utf-8")
+    (adapter_dir / METRICS_FILE).write_text(json.dumps(metrics, ensure_ascii=False, indent=2), "utf-8")
+    return TrainResult(adapter_dir=adapter_dir, metrics=metrics, stopped=False)
+
+
+def load_tokenizer(name_or_path: str, padding_side: str) -> Any:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    tokenizer.padding_side = padding_side
+    if tokenizer.pad_token_id is None:
+        # Padding is masked out of attention and labels, so any existing token serves.
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    return tokenizer
+
+
+def compute_dtype() -> Any:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def quantization_config() -> Any:
+    """NF4 with double quantisation, as in the QLoRA paper."""
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=compute_dtype(),
+    )
+
+
+def attention_implementation(packing: bool) -> str:
+    import importlib.util
+
+    import torch
+
+    if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    # sdpa understands packed rows too: transformers builds a block mask from the restarting position ids.
+    return "sdpa"
+
+
+def load_base_model(name_or_path: str, load_in_4bit: bool, packing: bool = False) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {
+        "dtype": compute_dtype(),
+        "attn_implementation": attention_implementation(packing),
+    }
+    if load_in_4bit:
+        kwargs["quantization_config"] = quantization_config()
+    if torch.cuda.is_available():
+        kwargs["device_map"] = {"": torch.cuda.current_device()}
+    return AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+
+
+def load_peft_model(config: TrainConfig, packing: bool = False) -> Any:
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    model = load_base_model(config.base_model, config.load_in_4bit, packing)
+    model.config.use_cache = False  # the KV cache is useless in training and clashes with checkpointing
+    if config.load_in_4bit:
+        model = prepare_model_for_kbit_training(
+            model,
+            use_gradient_checkpointing=config.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )
+    elif config.gradient_checkpointing:
+        model.enable_input_require_grads()
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.target_modules,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
+
+
+def _training_arguments(config: TrainConfig, cuda: bool, quiet: bool) -> dict[str, Any]:
+    import torch
+
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    return {
+        "output_dir": config.output_dir,
+        "per_device_train_batch_size": config.per_device_batch_size,
+        "gradient_accumulation_steps": config.gradient_accumulation_steps,
+        "learning_rate": config.learning_rate,
+        "num_train_epochs": config.num_train_epochs,
+        "max_steps": config.max_steps,
+        "warmup_steps": config.warmup_ratio,  # a float below 1 is a ratio of the total steps in v5
+        "lr_scheduler_type": config.lr_scheduler_type,
+        "max_grad_norm": config.max_grad_norm,
+        # Paged optimiser states survive memory spikes on the GPU; bitsandbytes' paged kernels need CUDA.
+        "optim": "paged_adamw_32bit" if cuda else "adamw_torch",
+        "bf16": bf16,
+        "fp16": cuda and not bf16,
+        "gradient_checkpointing": config.gradient_checkpointing,
+        "gradient_checkpointing_kwargs": {"use_reentrant": False} if config.gradient_checkpointing else None,
+        "train_sampling_strategy": "group_by_length" if config.group_by_length else "random",
+        "save_strategy": "steps",
+        "save_steps": config.save_steps,
+        "save_total_limit": config.save_total_limit,
+        "logging_steps": config.logging_steps,
+        "report_to": "none",
+        "seed": config.seed,
+        "use_cpu": not cuda,
+        "remove_unused_columns": False,
+        "dataloader_pin_memory": cuda,
+        "disable_tqdm": quiet,
+        "include_num_input_tokens_seen": "no",  # TokenCounter counts real and trained tokens itself
+    }
+
+
+def _collator(tokenizer: Any, packing: bool) -> Any:
+    from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening
+
+    if packing:
+        return DataCollatorWithFlattening(return_flash_attn_kwargs=True)
+    # Pads each batch only to its longest row; -100 keeps padding out of the loss.
+    return DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding="longest", pad_to_multiple_of=8)
+
+
+class ListDataset:
+    """A list of tokenized examples as a map-style dataset (the length sampler reads `input_ids`)."""
+
+    def __init__(self, examples: Sequence[dict]) -> None:
+        self.examples = list(examples)
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, index: int) -> dict:
+        return self.examples[index]
+
+
+class TokenCounter:
+    """Wraps a collator and counts real, trained and padded token slots of every batch it builds."""
+
+    def __init__(self, collator: Any, pad_token_id: int | None) -> None:
+        self.collator = collator
+        self.pad_token_id = pad_token_id
+        self.real_tokens = 0
+        self.trained_tokens = 0
+        self.slots = 0
+
+    def __call__(self, features: list[dict]) -> dict:
+        batch = self.collator(features)
+        self.real_tokens += sum(len(f["input_ids"]) for f in features)
+        self.trained_tokens += sum(sum(1 for x in f["labels"] if x != -100) for f in features)
+        self.slots += int(batch["input_ids"].numel())
+        return batch
+
+    @property
+    def padding_share(self) -> float:
+        return 1.0 - self.real_tokens / self.slots if self.slots else 0.0
+
+
+def _make_progress_callback() -> type:
+    from transformers import TrainerCallback
+
+    class _ProgressCallback(TrainerCallback):
+        """Reports progress to the hooks at most once a second and stops when they ask."""
+
+        def __init__(self, hooks: TrainingHooks | None, counter: TokenCounter) -> None:
+            self.hooks = hooks
+            self.counter = counter
+            self.stopped = False
+            self.last: dict[str, Any] = {}
+            self.loss: float | None = None
+            self.learning_rate: float | None = None
+            self._sent_at = 0.0
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self._start = time.monotonic()
+            self._start_step = state.global_step
+            self._start_tokens = (self.counter.real_tokens, self.counter.trained_tokens)
+
+        def on_log(
+            self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any
+        ) -> None:
+            logs = logs or {}
+            if "loss" in logs:
+                self.loss = float(logs["loss"])
+            if "learning_rate" in logs:
+                self.learning_rate = float(logs["learning_rate"])
+            self._report(state, force=state.global_step >= state.max_steps)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if self.hooks is not None and self.hooks.should_stop():
+                # Save at this step so a resume continues from here, then leave the loop.
+                self.stopped = True
+                control.should_save = True
+                control.should_training_stop = True
+            if state.global_step % max(1, args.logging_steps) != 0:  # on_log reports logging steps
+                self._report(state)
+            return control
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self._report(state, force=True)
+
+        def trained_tokens_per_second(self) -> float:
+            elapsed = max(time.monotonic() - self._start, 1e-9)
+            return (self.counter.trained_tokens - self._start_tokens[1]) / elapsed
+
+        def _report(self, state: Any, force: bool = False) -> None:
+            now = time.monotonic()
+            if not force and now - self._sent_at < PROGRESS_INTERVAL_S:
+                return
+            elapsed = max(now - self._start, 1e-9)
+            done = state.global_step - self._start_step
+            remaining = max(state.max_steps - state.global_step, 0)
+            self.last = {
+                "step": state.global_step,
+                "total_steps": state.max_steps,
+                "loss": self.loss,
+                "learning_rate": self.learning_rate,
+                "tokens_per_second": (self.counter.real_tokens - self._start_tokens[0]) / elapsed,
+                "trained_tokens_per_second": self.trained_tokens_per_second(),
+                "eta_seconds": elapsed / done * remaining if done else None,
+                "epoch": state.epoch,
+            }
+            self._sent_at = now
+            if self.hooks is not None:
+                self.hooks.on_progress(dict(self.last))
+
+    return _ProgressCallback
+
+
+def _oom_error(config: TrainConfig) -> TrainingOutOfMemory:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    hints = [
+        f"lower per_device_batch_size (now {config.per_device_batch_size}; raise gradient_accumulation_steps "
+        "to keep the effective batch)",
+        f"lower max_seq_length (now {config.max_seq_length})",
+    ]
+    if not config.gradient_checkpointing:
+        hints.append("enable gradient_checkpointing")
+    if not config.load_in_4bit:
+        hints.append("turn load_in_4bit on")
+    return TrainingOutOfMemory("CUDA out of memory while training: " + "; ".join(hints) + ".")
+
+
+def _character_dict(character: CharacterSpec) -> dict[str, Any]:
+    return {
+        "prompt_name": character.prompt_name,
+        "aliases": sorted(character.aliases),
+        "user_name": character.user_name,
+    }
+
+
+def perplexity(loss: float | None) -> float | None:
+    if loss is None or math.isnan(loss):
+        return None
+    return math.exp(min(loss, 50.0))  # cap so a diverged run reports a huge number, not an overflow
