@@ -253,8 +253,8 @@ class JobHooks:
         self.history_limit = history_limit
         self.history: list[list[float]] = [list(p) for p in job.loss_history]
         self.pending: dict | None = None
-        self._last_write = 0.0
-        self._last_cancel_check = 0.0
+        self._last_write = float("-inf")  # the first progress is written at once
+        self._last_cancel_check = float("-inf")
         self._stop = False
 
     def on_progress(self, progress: dict) -> None:
