@@ -73,3 +73,21 @@ def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
     """A fresh, empty database on the session's PostgreSQL server."""
     name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
     return servers.create_postgres_database(postgres_server, name)
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir() -> Path:
+    """The tiny demo model (training/demo_model.py), built once into the test cache and reused across runs.
+
+    The directory name hashes the corpus and the builder, so a change to either builds a fresh one.
+    """
+    import hashlib
+
+    from training.demo_model import ensure_demo_model
+
+    corpus = servers.REPO / "annotation" / "demo" / "corpus.txt"
+    builder = servers.REPO / "training" / "demo_model.py"
+    digest = hashlib.sha256(corpus.read_bytes() + builder.read_bytes()).hexdigest()[:12]
+    cache = Path(settings.MARISA_TEST_CACHE_DIR)
+    cache.mkdir(parents=True, exist_ok=True)
+    return ensure_demo_model(cache / f"demo-model-{digest}", corpus)

@@ -1,0 +1,89 @@
+"""The seed's training text format: `[speaker]: [utterance][separator]`, one line per turn.
+
+This module is the single definition of what the model sees, at training and at inference, so that the
+prompt built for a reply (`chat_prompt`) ends exactly where the trained text of a reply begins.
+No Django, no torch: usable from anywhere.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# Written between a speaker's name and the utterance. The demo tokenizer's pre-tokenizer splits after it,
+# and labels.py makes the end of it a token boundary for every other tokenizer.
+NAME_DELIMITER = ": "
+
+
+def match_key(name: str) -> str:
+    """Key for comparing speaker names: NFKC (only for matching, never stored) without outer spaces."""
+    return unicodedata.normalize("NFKC", name).strip()
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CharacterSpec:
+    """The character being trained: her name in prompts, the other names she goes by, the user's name."""
+
+    prompt_name: str
+    aliases: frozenset[str] = field(default_factory=frozenset)
+    user_name: str = "ユーザー"
+
+    def is_character(self, speaker: str) -> bool:
+        key = match_key(speaker)
+        if key == match_key(self.prompt_name):
+            return True
+        return any(key == match_key(alias) for alias in self.aliases)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Rendered text and the character spans to train: each utterance of the character plus its separator."""
+
+    text: str
+    target_spans: tuple[tuple[int, int], ...]
+
+
+def speaker_label(speaker: str, character: CharacterSpec) -> str:
+    """The name written before a turn: the character's aliases all become her prompt name."""
+    return character.prompt_name if character.is_character(speaker) else speaker
+
+
+def render(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> Rendered:
+    if not sep:
+        raise ValueError("the line separator must not be empty")
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for turn in turns:
+        prefix = speaker_label(turn.speaker, character) + NAME_DELIMITER
+        line = prefix + turn.text + sep
+        if character.is_character(turn.speaker):
+            # The span starts right after "名前: " and ends after the separator, so the model learns to stop.
+            spans.append((pos + len(prefix), pos + len(line)))
+        parts.append(line)
+        pos += len(line)
+    return Rendered(text="".join(parts), target_spans=tuple(spans))
+
+
+def chat_prompt(history: Sequence[Turn], user_text: str, character: CharacterSpec, sep: str) -> str:
+    """History, the user's line, then `魔理沙: ` — the exact text that precedes a trained utterance."""
+    head = render(history, character, sep).text
+    return (
+        f"{head}{character.user_name}{NAME_DELIMITER}{user_text}{sep}{character.prompt_name}{NAME_DELIMITER}"
+    )
+
+
+def line_bounds(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> list[int]:
+    """Character offsets where each rendered line starts, plus the end: len(turns) + 1 entries."""
+    bounds = [0]
+    for turn in turns:
+        bounds.append(bounds[-1] + len(speaker_label(turn.speaker, character)) + len(NAME_DELIMITER))
+        bounds[-1] += len(turn.text) + len(sep)
+    return bounds
