@@ -1,0 +1,163 @@
+"""Training pages through the Django test client: who may launch, what the live partial shows."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from annotation.models import DatasetSnapshot
+from training.models import GenerationJob, Job, ModelVersion, TrainingJob
+
+from .job_factories import make_corpus, make_job, make_questions, make_snapshot, make_user, make_version
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:  # noqa: ANN001
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_pages_need_a_login() -> None:
+    response = Client().get(reverse("training:jobs"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_launching_requires_staff() -> None:
+    snapshot = make_snapshot()
+    reviewer = client_for(make_user("reviewer", staff=False))
+    assert reviewer.get(reverse("training:jobs")).status_code == 200
+    assert reviewer.get(reverse("training:launch")).status_code == 403
+    response = reviewer.post(reverse("training:launch"), {"snapshot": snapshot.pk})
+    assert response.status_code == 403
+    assert reviewer.post(reverse("training:create_snapshot")).status_code == 403
+    assert not TrainingJob.objects.exists()
+
+
+def test_staff_launches_a_job_with_the_form_defaults() -> None:
+    snapshot = make_snapshot()
+    staff = client_for(make_user())
+    page = staff.get(reverse("training:launch"))
+    assert page.status_code == 200
+    form = page.context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
+    data.update(snapshot=snapshot.pk, max_steps=5)
+    response = staff.post(reverse("training:launch"), data)
+    job = TrainingJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("training:job", args=[job.pk])
+    assert job.status == Job.Status.QUEUED and job.params["max_steps"] == 5
+    assert job.params["lora_r"] == 64 and job.params["load_in_4bit"] is True
+    assert job.created_by.username == "staff"
+
+
+def test_snapshot_button_creates_a_snapshot_and_preselects_it() -> None:
+    make_corpus()
+    staff = client_for(make_user())
+    response = staff.post(reverse("training:create_snapshot"))
+    snapshot = DatasetSnapshot.objects.get()
+    assert response["Location"] == f"{reverse('training:launch')}?snapshot={snapshot.pk}"
+    page = staff.get(response["Location"])
+    assert page.context["form"].initial["snapshot"] == str(snapshot.pk)
+
+
+def test_progress_partial_polls_while_running_and_draws_the_loss_curve() -> None:
+    job = make_job(
+        status=Job.Status.RUNNING,
+        step=3,
+        total_steps=12,
+        loss=2.5,
+        eta_seconds=125,
+        loss_history=[[1, 3.2], [2, 2.9], [3, 2.5]],
+    )
+    client = client_for(make_user("viewer", staff=False))
+    html = client.get(reverse("training:job_progress", args=[job.pk])).content.decode()
+    assert 'hx-trigger="every 1s"' in html
+    assert "width: 25%" in html and "2 min 05 s" in html
+    assert "<svg" in html and "<polyline" in html
+    assert "Cancel" not in html  # the viewer is not staff
+    staff_html = client_for(make_user()).get(reverse("training:job", args=[job.pk])).content.decode()
+    assert "Cancel" in staff_html and "hx-get" in staff_html
+
+
+def test_finished_partial_stops_polling_and_shows_the_error_and_traceback() -> None:
+    job = make_job(
+        status=Job.Status.FAILED,
+        error="The GPU ran out of memory (CUDA out of memory). Lower per_device_batch_size",
+        traceback="Traceback (most recent call last):\n  boom",
+        resumable=True,
+    )
+    html = client_for(make_user()).get(reverse("training:job_progress", args=[job.pk])).content.decode()
+    assert "hx-trigger" not in html
+    assert "ran out of memory" in html and "Traceback (most recent call last)" in html
+    assert "Resume from the last checkpoint" in html
+
+
+def test_cancel_and_resume_buttons_change_the_job() -> None:
+    job = make_job(status=Job.Status.RUNNING)
+    staff = client_for(make_user())
+    staff.post(reverse("training:job_cancel", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.cancel_requested
+    TrainingJob.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED, resumable=True)
+    staff.post(reverse("training:job_resume", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED and job.params["resume"] is True
+
+
+def test_versions_page_shows_metrics_and_activates() -> None:
+    old = make_version(name="v-old", metrics={"train_loss": 2.0, "eval": {"loss": 1.75, "perplexity": 5.75}})
+    old.activate()
+    new = make_version(name="v-new", metrics={"train_loss": 1.5, "eval": {"loss": 1.25}})
+    staff = client_for(make_user())
+    html = staff.get(reverse("training:versions")).content.decode()
+    assert "v-old" in html and "v-new" in html and "1.75" in html and "5.75" in html
+    response = staff.post(reverse("training:version_activate", args=[new.pk]))
+    assert response.status_code == 302
+    assert ModelVersion.active() == new
+    reviewer = client_for(make_user("r", staff=False))
+    assert reviewer.post(reverse("training:version_activate", args=[old.pk])).status_code == 403
+    assert ModelVersion.active() == new
+
+
+def test_generation_launch_stores_sampling_and_shows_progress() -> None:
+    version = make_version(name="v-gen")
+    questions = make_questions()
+    staff = client_for(make_user())
+    page = staff.get(reverse("training:generation_launch") + f"?version={version.pk}")
+    assert page.status_code == 200
+    response = staff.post(
+        reverse("training:generation_launch"),
+        {
+            "model_version": version.pk,
+            "question_set": questions.pk,
+            "only_unanswered": "on",
+            "n": 3,
+            "batch_size": 8,
+            "temperature": 0.7,
+            "top_p": 0.9,
+            "top_k": 20,
+            "no_repeat_ngram_size": 2,
+            "repetition_penalty": 1.05,
+            "max_new_tokens": 32,
+        },
+    )
+    job = GenerationJob.objects.get()
+    assert response["Location"] == reverse("training:generation", args=[job.pk])
+    assert job.candidates_per_question == 3 and job.only_unanswered
+    assert job.sampling["temperature"] == 0.7 and job.sampling["do_sample"] is True
+    html = staff.get(reverse("training:generation_progress", args=[job.pk])).content.decode()
+    assert 'hx-trigger="every 1s"' in html and "candidates" in html
+    assert (
+        client_for(make_user("r", staff=False)).get(reverse("training:generation_launch")).status_code == 403
+    )
+
+
+def test_job_list_shows_both_kinds_of_job() -> None:
+    job = make_job(status=Job.Status.SUCCEEDED, loss=1.25)
+    gen = GenerationJob.objects.create(model_version=make_version(), question_set=make_questions())
+    html = client_for(make_user()).get(reverse("training:jobs")).content.decode()
+    assert reverse("training:job", args=[job.pk]) in html
+    assert reverse("training:generation", args=[gen.pk]) in html
+    assert "hx-get" in html  # a queued generation job keeps the list live
