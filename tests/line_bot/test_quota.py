@@ -91,9 +91,8 @@ def test_commands_match_full_width_and_case_variants(client, line_settings):
 
 
 def test_reset_forgets_the_history_before_it(client, line_settings):
-    from training.textformat import CharacterSpec
-
     from line_bot.history import history_turns
+    from training.textformat import CharacterSpec
 
     post_event(client, text_event("Ureset", "私の名前はアリスだよ"))
     Message.objects.filter(direction="in").update(status="answered")
