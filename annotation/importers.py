@@ -1,0 +1,478 @@
+"""Parsers that turn the lines of a text file into conversations of (speaker, text) lines. No Django.
+
+Formats: script/SS (`名前「台詞」`, `名前：台詞`, `名前: 台詞`, the play layout `名前　　台詞`),
+Aozora Bunko novels (annotation/aozora.py), JSONL and CSV. Every parser takes an iterable of lines
+(no terminators) and yields conversations one at a time, so a big file never sits in memory whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from .encoding import ImportFailed
+
+FORMATS = ("script", "aozora", "jsonl", "csv")
+# Long scripts without scene breaks are cut so one conversation never holds a whole file in memory;
+# training windows conversations at line boundaries anyway.
+MAX_LINES_PER_CONVERSATION = 1000
+
+
+@dataclass(slots=True)
+class ParsedLine:
+    speaker: str
+    text: str
+    speaker_by: str = "prefix"  # prefix | narration | unknown (the values of Line.SpeakerBy)
+    context: str = ""
+
+
+@dataclass(slots=True)
+class ParsedConversation:
+    lines: list[ParsedLine] = field(default_factory=list)
+    title: str = ""
+
+
+# --- Aozora Bunko markup, shared by novels and plays ----------------------------------------------
+NOTE_RE = re.compile(r"※?［＃[^］]*］")
+RUBY_RE = re.compile(r"《[^》]*》")
+BREAK_NOTE_RE = re.compile(r"［＃[^］]*(?:改ページ|改丁|改段|改見開き|見出し)[^］]*］")
+GAIJI_UNICODE_RE = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
+GAIJI_JIS_RE = re.compile(r"第[34]水準(\d)-(\d{1,2})-(\d{1,2})")
+LEGEND_RULE_RE = re.compile(r"^-{5,}\s*$")
+COLOPHON_RE = re.compile(r"^底本[：:]")
+SPACES = " \t\u3000"
+
+
+def _gaiji(match: re.Match[str]) -> str:
+    """A gaiji note ※［＃「…」、第3水準1-84-77］ becomes its character when the code says which; else nothing."""
+    note = match.group(0)
+    if not note.startswith("※"):
+        return ""
+    code = GAIJI_UNICODE_RE.search(note)
+    if code:
+        return chr(int(code.group(1), 16))
+    jis = GAIJI_JIS_RE.search(note)
+    if jis:
+        plane, row, cell = (int(x) for x in jis.groups())
+        raw = bytes([0xA0 + row, 0xA0 + cell]) if plane == 1 else bytes([0x8F, 0xA0 + row, 0xA0 + cell])
+        try:
+            return raw.decode("euc_jis_2004")
+        except UnicodeDecodeError:
+            return ""
+    return ""
+
+
+def strip_markup(line: str) -> str:
+    """Remove ［＃…］ notes (quotes inside them included), gaiji descriptions and ruby 《…》 / ｜."""
+    if "［＃" in line:
+        line = NOTE_RE.sub(_gaiji, line)
+    if "《" in line:
+        line = RUBY_RE.sub("", line)
+    return line.replace("｜", "")
+
+
+def is_break_note(line: str) -> bool:
+    return "［＃" in line and bool(BREAK_NOTE_RE.search(line))
+
+
+def aozora_body(lines: Iterable[str]) -> Iterator[str]:
+    """The body lines: the title/author lines and the ----- legend block dropped, stop at the 底本 colophon.
+
+    The legend is only looked for near the top, so a long file without one streams straight through.
+    """
+    head: list[str] = []
+    it = iter(lines)
+    for line in it:
+        head.append(line)
+        if LEGEND_RULE_RE.match(line):
+            for inner in it:  # skip to the closing rule
+                if LEGEND_RULE_RE.match(inner):
+                    break
+            head = []
+            break
+        if len(head) >= 40:
+            break
+    for line in head:
+        if COLOPHON_RE.match(line):
+            return
+        yield line
+    for line in it:
+        if COLOPHON_RE.match(line):
+            return
+        yield line
+
+
+def aozora_title(head: Sequence[str]) -> str | None:
+    """The work's title: the first line, when the file has the Aozora legend block below it."""
+    if any(LEGEND_RULE_RE.match(line) for line in head[:40]):
+        for line in head:
+            if line.strip(SPACES):
+                return strip_markup(line).strip(SPACES)[:300]
+    return None
+
+
+def clean_speaker(name: str) -> str:
+    """Whitespace trimmed; an off-stage voice (名前の声, 名前（声）) is that speaker's line."""
+    name = name.strip(SPACES)
+    name = re.sub(r"[（(][^）)]*[）)]$", "", name).strip(SPACES)
+    if name.endswith("の声") and len(name) > 2:
+        name = name[:-2]
+    return " ".join(name.split())
+
+
+# --- Script / SS / play -----------------------------------------------------------------------------
+_NAME = r"[^\s「」『』（）()\[\]［］【】：:、。，,！？!?…‥\"'“”]{1,16}"
+SS_RE = re.compile(rf"^({_NAME}?)(?:[（(][^）)]*[）)])?[ \u3000]*([「『])(.*)$")
+COLON_RE = re.compile(rf"^({_NAME})[ \u3000]*[：:][ \u3000]*(.*)$")
+PLAY_RE = re.compile(r"^([^\s「」『』（）()［］【】：:、。，,！？!?…]{1,10}?)(?:\u3000+|\t+| {2,})(\S.*)$")
+DIRECTION_RE = re.compile(r"（[^（）]*）")
+CAST_HEAD_RE = re.compile(r"^(?:登場)?人物[：:]?$|^キャスト[：:]?$|^配役[：:]?$")
+SETTING_NAMES = frozenset(
+    {"時", "所", "場所", "時代", "場面", "舞台", "とき", "ところ", "季節", "人物", "登場人物"}
+)
+SCENE_HEADING_RE = re.compile(
+    r"^(?:第[一二三四五六七八九十百〇0-9０-９]+[場幕景章話部]|[一二三四五六七八九十]+|[0-9０-９]+|"
+    r"序幕|終幕|[―—-]+幕[―—-]+|幕|[■◆◇□]+.*|[＊*☆★◇]{1,5}|[―—-]{3,}|【[^】]*】)$"
+)
+SCENE_WORDS_RE = re.compile(r"暗転|場面|転換|翌|幕")
+PARTICLE_END_RE = re.compile(r"[はがをにもへとで]$")
+CLOSERS = {"「": "」", "『": "』"}
+
+
+def strip_directions(text: str) -> tuple[str, bool]:
+    """Stage directions （…） removed; the flag says a direction was left open at the end of the line."""
+    while "（" in text:
+        new = DIRECTION_RE.sub("", text)
+        if new == text:
+            break
+        text = new
+    if "（" in text:
+        return text[: text.index("（")], True
+    return text, False
+
+
+def _bad_name(name: str) -> bool:
+    return not name or name.isdigit() or name.lower().startswith("http") or bool(PARTICLE_END_RE.search(name))
+
+
+def match_speech(line: str) -> tuple[str, str, str] | None:
+    """(name, rest, style) for a line that opens a speech; style is "ss" (rest after the bracket), "colon"
+    or "play". Lines indented with spaces are never speech openers (they continue or narrate)."""
+    if not line or line[0] in SPACES:
+        return None
+    m = SS_RE.match(line)
+    if m and m.group(1) and not _bad_name(m.group(1)):
+        return m.group(1), m.group(2) + m.group(3), "ss"
+    m = COLON_RE.match(line)
+    if m and not _bad_name(m.group(1)) and m.group(2).strip(SPACES):
+        return m.group(1), m.group(2), "colon"
+    m = PLAY_RE.match(line)
+    if m and not _bad_name(m.group(1)):
+        return m.group(1), m.group(2), "play"
+    return None
+
+
+def _close_ss(text: str) -> tuple[str, bool]:
+    """`text` starts with an opening bracket: (the quoted words, closed?) counting nested brackets."""
+    opener = text[0]
+    closer = CLOSERS[opener]
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == opener:
+            depth += 1
+        elif ch == closer:
+            depth -= 1
+            if depth == 0:
+                return text[1:i], True
+    return text[1:], False
+
+
+class ScriptParser:
+    """State machine over script lines; see parse_script."""
+
+    def __init__(self) -> None:
+        self.cast: set[str] = set()
+        self.in_cast = False
+        self.conv: list[ParsedLine] = []
+        self.speaker: str | None = None  # the open speech, still taking continuation lines
+        self.parts: list[str] = []
+        self.style = ""
+        self.in_direction = False
+        self.blank_since_speech = False
+        self.direction_since_blank = False
+        self.force_break = False
+
+    def feed(self, raw: str) -> Iterator[ParsedConversation]:
+        if is_break_note(raw):
+            self.force_break = True
+        line = strip_markup(raw) if ("［＃" in raw or "《" in raw or "｜" in raw) else raw
+        stripped = line.strip(SPACES)
+        if not stripped:
+            if not raw.strip(SPACES):  # a real blank line; a line of notes only is not one
+                self._blank()
+            return
+        if self.in_cast:
+            if self._cast_line(stripped):
+                return
+        if CAST_HEAD_RE.match(stripped):
+            self._close_speech()
+            self.in_cast = True
+            return
+        if self.in_direction:
+            if "）" not in line:
+                return
+            line = line[line.index("）") + 1 :]
+            self.in_direction = False
+            stripped = line.strip(SPACES)
+            if not stripped:
+                return
+        speech = match_speech(line)
+        if speech and self._is_speaker(speech[0]):
+            yield from self._open(*speech)
+            return
+        self._unprefixed(stripped)
+
+    def _cast_line(self, stripped: str) -> bool:
+        if match_speech(stripped) and stripped.split()[0] in SETTING_NAMES:
+            self.in_cast = False
+            return False
+        name = re.split(r"[\s（(、・,]", stripped, maxsplit=1)[0]
+        if name:
+            self.cast.add(clean_speaker(name))
+        return True
+
+    def _is_speaker(self, name: str) -> bool:
+        name = clean_speaker(name)
+        return bool(name) and (name not in SETTING_NAMES or name in self.cast)
+
+    def _blank(self) -> None:
+        if self.in_cast and self.cast:
+            self.in_cast = False
+        self._close_speech()
+        if self.conv and not self.blank_since_speech:
+            # The first blank after a speech; directions met from here on mark a pause, not a new scene.
+            self.blank_since_speech = True
+            self.direction_since_blank = False
+
+    def _open(self, name: str, rest: str, style: str) -> Iterator[ParsedConversation]:
+        self._close_speech()
+        if self.force_break or (self.blank_since_speech and not self.direction_since_blank):
+            yield from self.flush()
+        self.force_break = self.blank_since_speech = self.direction_since_blank = False
+        self.speaker, self.style, self.parts = clean_speaker(name), style, []
+        self._add(rest)
+
+    def _unprefixed(self, stripped: str) -> None:
+        if self.speaker is not None:
+            self._add(stripped)
+            return
+        text, open_direction = strip_directions(stripped)
+        if not text.strip(SPACES):  # a stage direction on its own line
+            # A pause （間） keeps the scene; （暗転） or （翌朝） starts a new one.
+            if SCENE_WORDS_RE.search(stripped):
+                self.force_break = True
+            self.direction_since_blank = True
+            self.in_direction = open_direction
+        elif SCENE_HEADING_RE.match(stripped):
+            self.force_break = True
+        elif self.blank_since_speech:
+            self.force_break = True  # narration opening a new block in an SS script
+
+    def _add(self, text: str) -> None:
+        self.parts.append(text)
+        if self.style == "ss":
+            joined = "".join(self.parts)
+            if joined and joined[0] in CLOSERS and _close_ss(joined)[1]:
+                self._close_speech()
+
+    def _close_speech(self) -> None:
+        if self.speaker is None:
+            return
+        joined = "".join(self.parts)
+        if self.style == "ss" and joined[:1] in CLOSERS:
+            joined = _close_ss(joined)[0]
+        text, self.in_direction = strip_directions(joined)
+        text = text.strip(SPACES)
+        if text:
+            self.conv.append(ParsedLine(self.speaker, text))
+        self.speaker, self.parts, self.style = None, [], ""
+
+    def flush(self) -> Iterator[ParsedConversation]:
+        self._close_speech()
+        if self.conv:
+            lines, self.conv = self._fix_cast_typos(self.conv), []
+            yield ParsedConversation(lines)
+
+    def _fix_cast_typos(self, lines: list[ParsedLine]) -> list[ParsedLine]:
+        """A speaker missing from the cast list, between two turns of one member in a two-person exchange,
+        is that member's partner (a typo such as 奏 for 妻): reassigned, marked as a guess."""
+        if len(self.cast) < 2:
+            return lines
+        for i, line in enumerate(lines):
+            if line.speaker in self.cast or not 0 < i < len(lines) - 1:
+                continue
+            before, after = lines[i - 1].speaker, lines[i + 1].speaker
+            others = self.cast - {before}
+            if before == after and before in self.cast and len(others) == 1:
+                guess = next(iter(others))
+                line.context = f"「{line.speaker}」は人物表にない名前: 前後の話者から{guess}と推定"
+                line.speaker, line.speaker_by = guess, "narration"
+        return lines
+
+
+def parse_script(lines: Iterable[str]) -> Iterator[ParsedConversation]:
+    parser = ScriptParser()
+    for raw in aozora_body(lines):
+        yield from parser.feed(raw)
+        if len(parser.conv) >= MAX_LINES_PER_CONVERSATION:
+            yield from parser.flush()
+    yield from parser.flush()
+
+
+# --- JSONL and CSV ----------------------------------------------------------------------------------
+SPEAKER_KEYS = ("speaker", "name", "話者", "名前")
+TEXT_KEYS = ("text", "utterance", "台詞", "セリフ", "発話")
+CONVERSATION_KEYS = ("conversation", "conversation_id", "dialogue", "会話")
+
+
+def _pick(row: dict, keys: Sequence[str]) -> tuple[bool, object]:
+    for key in keys:
+        if key in row:
+            return True, row[key]
+    return False, None
+
+
+def _structured_line(row: dict, where: str) -> ParsedLine:
+    has_speaker, speaker = _pick(row, SPEAKER_KEYS)
+    has_text, text = _pick(row, TEXT_KEYS)
+    if not has_text:
+        raise ImportFailed(f"{where}: no 'text' field (found: {', '.join(map(str, row)) or 'nothing'})")
+    if not has_speaker:
+        raise ImportFailed(f"{where}: no 'speaker' field (use an empty speaker for an unknown one)")
+    if speaker is not None and not isinstance(speaker, str):
+        raise ImportFailed(f"{where}: 'speaker' must be a string, not {type(speaker).__name__}")
+    if not isinstance(text, str):
+        raise ImportFailed(f"{where}: 'text' must be a string, not {type(text).__name__}")
+    if not text.strip(SPACES):
+        raise ImportFailed(f"{where}: 'text' is empty")
+    name = clean_speaker(speaker or "")
+    return ParsedLine(name, text.strip(SPACES), "prefix" if name else "unknown")
+
+
+class _Grouper:
+    """Consecutive rows with the same conversation key form one conversation."""
+
+    def __init__(self) -> None:
+        self.key: object = None
+        self.lines: list[ParsedLine] = []
+
+    def add(self, key: object, line: ParsedLine) -> Iterator[ParsedConversation]:
+        if self.lines and (key != self.key or len(self.lines) >= MAX_LINES_PER_CONVERSATION):
+            yield from self.flush()
+        self.key = key
+        self.lines.append(line)
+
+    def flush(self) -> Iterator[ParsedConversation]:
+        if self.lines:
+            title = "" if self.key is None else str(self.key)[:300]
+            yield ParsedConversation(self.lines, title)
+        self.lines = []
+
+
+def parse_jsonl(lines: Iterable[str]) -> Iterator[ParsedConversation]:
+    group = _Grouper()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ImportFailed(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(row, dict):
+            raise ImportFailed(f"line {number}: expected a JSON object, got {type(row).__name__}")
+        if isinstance(row.get("lines"), list):  # one conversation per row, as export_dataset writes
+            yield from group.flush()
+            items = [
+                _structured_line(item if isinstance(item, dict) else {}, f"line {number}")
+                for item in row["lines"]
+            ]
+            _, key = _pick(row, ("id", *CONVERSATION_KEYS))
+            if items:
+                yield ParsedConversation(items, "" if key is None else str(key)[:300])
+            continue
+        _, key = _pick(row, CONVERSATION_KEYS)
+        yield from group.add(key, _structured_line(row, f"line {number}"))
+    yield from group.flush()
+
+
+def parse_csv(lines: Iterable[str]) -> Iterator[ParsedConversation]:
+    it = iter(lines)
+    first = next(it, "")
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.reader(_with_newlines(first, it), delimiter=delimiter)
+    header = [h.strip().lower() for h in next(reader, [])]
+    if not any(k in header for k in SPEAKER_KEYS) or not any(k in header for k in TEXT_KEYS):
+        raise ImportFailed(
+            f"line 1: the CSV header must name 'speaker' and 'text' columns (found: {', '.join(header)})"
+        )
+    group = _Grouper()
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"line {reader.line_num}"
+        if len(row) != len(header):
+            raise ImportFailed(f"{where}: {len(row)} fields, the header has {len(header)}")
+        record = dict(zip(header, row, strict=True))
+        _, key = _pick(record, CONVERSATION_KEYS)
+        yield from group.add(key or None, _structured_line(record, where))
+    yield from group.flush()
+
+
+def _with_newlines(first: str, rest: Iterator[str]) -> Iterator[str]:
+    # csv needs the line ends back to keep quoted multi-line fields intact.
+    yield first + "\n"
+    for line in rest:
+        yield line + "\n"
+
+
+# --- Dispatch ---------------------------------------------------------------------------------------
+def detect_format(name: str, head: Sequence[str]) -> str:
+    """The format of a file from its name and its first lines (decoded)."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    content = [line for line in head if line.strip(SPACES)]
+    if not content:
+        return "script"
+    first = content[0].lstrip("\ufeff").strip()
+    if first.startswith("{"):
+        return "jsonl"
+    lowered = first.lower()
+    if ("," in first or "\t" in first) and "speaker" in lowered and "text" in lowered:
+        return "csv"
+    body = [strip_markup(line) for line in aozora_body(content)]
+    body = [line for line in body if line.strip(SPACES)]
+    speeches = sum(1 for line in body if match_speech(line))
+    if body and speeches >= 3 and speeches >= 0.3 * len(body):
+        return "script"
+    return "aozora"
+
+
+def parse(lines: Iterable[str], fmt: str) -> Iterator[ParsedConversation]:
+    if fmt == "script":
+        return parse_script(lines)
+    if fmt == "aozora":
+        from .aozora import parse_aozora
+
+        return parse_aozora(lines)
+    if fmt == "jsonl":
+        return parse_jsonl(lines)
+    if fmt == "csv":
+        return parse_csv(lines)
+    raise ImportFailed(f"unknown format {fmt!r}: choose one of auto, {', '.join(FORMATS)}")
