@@ -28,6 +28,7 @@ SAMPLING_DEFAULTS: dict[str, Any] = {
     "repetition_penalty": 1.05,
     "max_new_tokens": 64,
     "do_sample": True,
+    "seed": None,  # set for reproducible sampling
 }
 DEFAULT_BATCH_SIZE = 32
 
@@ -37,7 +38,15 @@ def sampling_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]
     if unknown:
         raise ValueError(f"unknown sampling settings: {', '.join(sorted(unknown))}")
     merged = {**SAMPLING_DEFAULTS, **(overrides or {})}
-    return {k: type(SAMPLING_DEFAULTS[k])(v) for k, v in merged.items()}
+    return {k: _cast(k, v) for k, v in merged.items()}
+
+
+def _cast(key: str, value: Any) -> Any:
+    if key == "seed":
+        return None if value in (None, "") else int(value)
+    if key == "do_sample":
+        return bool(value)
+    return type(SAMPLING_DEFAULTS[key])(value)
 
 
 def unanswered(questions: QuerySet) -> QuerySet:

@@ -125,8 +125,15 @@ def launch_training_job(
     return job
 
 
-def resume_job(job: Job, *, send: bool = True) -> bool:
-    """Queue a failed or cancelled job again: training continues from its last checkpoint."""
+def resume_job(job: Job, *, send: bool = True, params: dict[str, Any] | None = None) -> bool:
+    """Queue a failed or cancelled job again: training continues from its last checkpoint.
+
+    `params` may change training parameters for the rest of the run (e.g. a new max_steps).
+    """
+    if params and isinstance(job, TrainingJob):
+        unknown = set(params) - set(default_train_params())
+        if unknown:
+            raise ValueError(f"unknown training parameters: {', '.join(sorted(unknown))}")
     fields: dict[str, Any] = {
         "status": Job.Status.QUEUED,
         "cancel_requested": False,
@@ -145,7 +152,7 @@ def resume_job(job: Job, *, send: bool = True) -> bool:
         return False
     job.refresh_from_db()
     if isinstance(job, TrainingJob):
-        job.params = {**job.params, "resume": True}
+        job.params = {**job.params, **(params or {}), "resume": True}
         job.save(update_fields=["params"])
     if send:
         _send(_task_name(job), job)

@@ -18,6 +18,7 @@ def add_sampling_arguments(parser: CommandParser) -> None:
     parser.add_argument("--repetition-penalty", type=float, default=d["repetition_penalty"])
     parser.add_argument("--max-new-tokens", type=int, default=d["max_new_tokens"])
     parser.add_argument("--greedy", action="store_true", help="no sampling: the most likely tokens")
+    parser.add_argument("--seed", type=int, default=None, help="seed for reproducible sampling")
 
 
 def sampling_from_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -29,4 +30,5 @@ def sampling_from_options(options: dict[str, Any]) -> dict[str, Any]:
         "repetition_penalty": options["repetition_penalty"],
         "max_new_tokens": options["max_new_tokens"],
         "do_sample": not options["greedy"],
+        "seed": options["seed"],
     }

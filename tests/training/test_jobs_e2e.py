@@ -1,0 +1,137 @@
+"""End to end on the CPU: the demo model trained in 4-bit by a real Celery worker over a real Redis.
+
+Also: `chat` answering with the result, a generation job on the worker, cancel keeping a checkpoint,
+a worker killed mid-run (SIGKILL) reaped as failed and resumable, and the resume finishing the job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from annotation.models import Candidate
+from tests import servers
+from training import jobs
+from training.generation_job import launch_generation_job, run_generation
+from training.models import GenerationJob, Job, ModelVersion, TrainingJob
+
+from .job_factories import make_questions, make_snapshot
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+# A few short steps of real QLoRA: 4-bit NF4 base (bitsandbytes on the CPU), small LoRA rank.
+TINY = {
+    "max_steps": 4,
+    "per_device_batch_size": 2,
+    "max_seq_length": 128,
+    "lora_r": 8,
+    "lora_alpha": 16,
+    "save_steps": 2,
+    "load_in_4bit": True,
+}
+
+
+def wait_job(
+    job: Job, done: Callable[[Job], bool], worker: servers.Process | None, timeout: float = 240
+) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if done(job):
+            return job
+        if job.status == Job.Status.FAILED and not done(job):
+            break
+        time.sleep(0.3)
+    log = worker.log()[-6000:] if worker else ""
+    pytest.fail(f"{job} stuck at {job.status} step {job.step}: {job.error}\n{job.traceback}\n{log}")
+
+
+def finished(job: Job) -> bool:
+    return job.is_finished
+
+
+def test_training_job_on_a_worker_makes_an_active_version_that_chats_and_generates(
+    celery_worker: servers.Process, demo_model_dir: Path
+) -> None:
+    job = jobs.launch_training_job(make_snapshot(), str(demo_model_dir), TINY, None)
+    job = wait_job(job, finished, celery_worker)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.step == 4 and job.total_steps == 4 and job.loss is not None
+    assert job.loss_history and job.loss_history[-1][0] <= 4
+    assert job.worker and job.attempts == 1 and not job.resumable
+    version = ModelVersion.objects.get(training_job=job)
+    assert version.is_active  # the first version becomes the active one
+    assert Path(version.adapter_dir, "adapter_config.json").is_file()
+    assert Path(version.adapter_dir).is_relative_to(Path(job.output_dir))
+    assert version.metrics["steps"] == 4 and version.metrics["eval"]
+    assert version.config["load_in_4bit"] is True and version.line_separator == "\n"
+
+    out = StringIO()
+    call_command("chat", stdin=StringIO("こんにちは\n/reset\n魔法を見せてよ\n/quit\nnot read\n"), stdout=out)
+    replies = [line.split("> ", 1)[1] for line in out.getvalue().splitlines() if line.startswith("魔理沙> ")]
+    assert len(replies) == 2, out.getvalue()
+    assert "(history cleared)" in out.getvalue()
+
+    questions = make_questions(texts=("好きなものは？", "今日は何をする？", "霊夢をどう思う？"))
+    gen = launch_generation_job(version, questions, n=2, sampling={"temperature": 0.8}, batch_size=4)
+    gen = wait_job(gen, finished, celery_worker, timeout=120)
+    assert gen.status == Job.Status.SUCCEEDED, gen.error
+    candidates = list(Candidate.objects.filter(generation_job=gen))
+    assert len(candidates) == 6 and gen.candidates_created == 6 and gen.step == gen.total_steps == 3
+    assert {c.question_id for c in candidates} == set(questions.questions.values_list("id", flat=True))
+    assert all(c.model_version == version and c.sampling["temperature"] == 0.8 for c in candidates)
+    assert all(c.sampling["top_k"] == 20 and c.status == Candidate.Status.PENDING for c in candidates)
+
+    # Only unanswered: a question whose candidates were all rejected is answered again, the others not.
+    first = questions.questions.order_by("position").first()
+    Candidate.objects.filter(question=first).update(status=Candidate.Status.REJECTED)
+    again = launch_generation_job(version, questions, n=3, only_unanswered=True, send=False)
+    again = run_generation(again.pk)
+    assert again.status == Job.Status.SUCCEEDED, again.error
+    assert list(again.candidates.values_list("question_id", flat=True)) == [first.pk] * 3
+
+
+def test_cancel_then_a_killed_worker_is_reaped_and_resume_finishes(
+    celery_worker: servers.Process, worker_env: dict[str, str], demo_model_dir: Path
+) -> None:
+    params = {**TINY, "max_steps": 2000, "save_steps": 1}
+    job = jobs.launch_training_job(make_snapshot(), str(demo_model_dir), params, None)
+    job = wait_job(job, lambda j: j.step >= 2, celery_worker)
+
+    assert jobs.request_cancel(job) == "cancelling"
+    job = wait_job(job, finished, celery_worker, timeout=60)
+    assert job.status == Job.Status.CANCELLED and job.resumable
+    cancelled_at = job.step
+    assert jobs.find_checkpoint(job.output_dir) is not None
+    assert not ModelVersion.objects.filter(training_job=job).exists()
+
+    assert jobs.resume_job(job)
+    job = wait_job(job, lambda j: j.status == Job.Status.RUNNING and j.step > cancelled_at + 1, celery_worker)
+    celery_worker.kill()  # SIGKILL: no cleanup, no final write; the heartbeat just stops
+    killed_at = job.step
+    with override_settings(MARISA_JOB_STALE_SECONDS=30):
+        assert jobs.reap_stale_jobs(timezone.now() + timedelta(seconds=31)) == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.resumable
+    assert "worker stopped responding" in job.error
+
+    second = servers.start_celery_worker(worker_env)
+    try:
+        assert jobs.resume_job(job, params={"max_steps": killed_at + 2})
+        job = wait_job(job, finished, second)
+    finally:
+        second.stop()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.attempts == 3 and job.step == killed_at + 2
+    steps = [step for step, _ in job.loss_history]
+    assert steps == sorted(set(steps))  # replayed steps replaced, never duplicated
+    assert ModelVersion.objects.filter(training_job=job).exists()
+    assert not GenerationJob.objects.exists() and TrainingJob.objects.count() == 1
