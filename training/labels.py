@@ -1,0 +1,380 @@
+"""Training examples whose labels cover only the character's utterances and the separator ending each.
+
+How a token is labelled (the rule the tests check):
+  * The rendered window is tokenized once with offsets (fast tokenizers). A token is trained when its
+    character offsets lie inside a target span (utterance + separator); every other label is -100.
+  * A token that straddles a span edge (SentencePiece's `▁いい` starting at the space before the utterance,
+    a BPE merging `魔理沙: ` with the first characters, a separator merged with the next speaker's name) is
+    never half-trained. Instead that conversation is encoded segment by segment: the text before the
+    utterance, the utterance, and the separator are encoded separately and the ids concatenated, so every
+    span edge becomes a token boundary. The prefix then ends exactly as `chat_prompt(...)` encodes at
+    inference, the utterance starts with a fresh token as generation does, and the separator always has
+    the ids that `check_separator` returns and the stop rule uses.
+  * Line starts must be token boundaries too (windows are cut there); if not, segment encoding again.
+  * Tokenizers without offsets (slow SentencePiece) always use segment encoding. Where both apply the two
+    give the same ids and labels (tested).
+Token-id subsequences are never searched for: spans come from the rendered text, so the character's name
+inside another speaker's line can never start a span.
+No Django.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from training.textformat import NAME_DELIMITER as _DELIM
+from training.textformat import CharacterSpec, Turn, line_bounds, render, speaker_label
+
+IGNORE = -100
+BATCH = 256  # conversations tokenized per call: the fast tokenizer parallelises a batch
+_ANCHORS = ("\n", "。", "a", "|")
+
+
+@dataclass
+class Encoded:
+    """One conversation as tokens: ids, token index where each line starts, target token ranges per line."""
+
+    ids: list[int]
+    line_starts: list[int]  # len(lines) + 1 entries, the last = len(ids)
+    targets: dict[int, tuple[int, int]]  # line index -> [start, end) token range of utterance + separator
+    method: str  # "offsets" or "segments"
+
+
+# --- tokenizer probes (cached on the tokenizer object) -------------------------------------------------
+
+
+def _cache(tokenizer: Any) -> dict:
+    cache = getattr(tokenizer, "_marisa_label_cache", None)
+    if cache is None:
+        cache = {}
+        try:
+            tokenizer._marisa_label_cache = cache
+        except AttributeError:  # an object refusing attributes: no caching
+            pass
+    return cache
+
+
+def special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """Ids the tokenizer adds before and after a text (BOS, EOS...), found by encoding a probe both ways."""
+    cache = _cache(tokenizer)
+    if "affixes" not in cache:
+        plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+        full = tokenizer("a")["input_ids"]
+        for k in range(len(full) - len(plain) + 1):
+            if full[k : k + len(plain)] == plain:
+                cache["affixes"] = (list(full[:k]), list(full[k + len(plain) :]))
+                break
+        else:
+            cache["affixes"] = ([], [])
+    return cache["affixes"]
+
+
+def _anchor(tokenizer: Any) -> tuple[str, list[int]] | None:
+    """A short text whose ids stay a prefix of the ids of `anchor + anything`: used to encode a fragment
+    as it would continue a text (no dummy-prefix space, no start-of-text effects)."""
+    cache = _cache(tokenizer)
+    if "anchor" not in cache:
+        cache["anchor"] = None
+        for anchor in _ANCHORS:
+            ids = tokenizer(anchor, add_special_tokens=False)["input_ids"]
+            probes = ["いいだろ", " よう", "魔理沙: ", "[SEP]"]
+            encs = tokenizer([anchor + p for p in probes], add_special_tokens=False)["input_ids"]
+            if ids and all(e[: len(ids)] == ids for e in encs):
+                cache["anchor"] = (anchor, ids)
+                break
+    return cache["anchor"]
+
+
+def encode_fragments(tokenizer: Any, texts: Sequence[str], first_plain: bool = False) -> list[list[int]]:
+    """Ids of each text as a continuation of preceding text (the first one plain if `first_plain`)."""
+    anchor = _anchor(tokenizer)
+    out: list[list[int]] = [[] for _ in texts]
+    todo = [i for i, t in enumerate(texts) if t and not (first_plain and i == 0)]
+    if first_plain and texts and texts[0]:
+        out[0] = list(tokenizer(texts[0], add_special_tokens=False)["input_ids"])
+    if not todo:
+        return out
+    if anchor is None:
+        encs = tokenizer([texts[i] for i in todo], add_special_tokens=False)["input_ids"]
+        for i, ids in zip(todo, encs, strict=True):
+            out[i] = list(ids)
+        return out
+    text_a, ids_a = anchor
+    encs = tokenizer([text_a + texts[i] for i in todo], add_special_tokens=False)["input_ids"]
+    fallback = []
+    for i, ids in zip(todo, encs, strict=True):
+        if ids[: len(ids_a)] == ids_a:
+            out[i] = list(ids[len(ids_a) :])
+        else:
+            fallback.append(i)
+    for i in fallback:  # the anchor merged with this text: plain encoding is the best left
+        out[i] = list(tokenizer(texts[i], add_special_tokens=False)["input_ids"])
+    return out
+
+
+def separator_ids(tokenizer: Any, sep: str) -> list[int]:
+    cache = _cache(tokenizer)
+    key = ("sep", sep)
+    if key not in cache:
+        cache[key] = encode_fragments(tokenizer, [sep])[0]
+    return cache[key]
+
+
+# --- encoding a conversation -----------------------------------------------------------------------------
+
+
+def _is_boundary(starts: Sequence[int], ends: Sequence[int], pos: int) -> tuple[bool, int]:
+    """Whether char position `pos` falls between tokens, and the index of the first token at or after it."""
+    i = bisect_left(starts, pos)
+    return (i == 0 or ends[i - 1] <= pos), i
+
+
+def _from_offsets(
+    ids: list[int],
+    offsets: Sequence[tuple[int, int]],
+    bounds: list[int],
+    spans: Sequence[tuple[int, int]],
+    span_lines: list[int],
+    sep_len: int,
+    sep_ids: list[int],
+) -> Encoded | None:
+    """Labels from the offset mapping; None when any edge is not a token boundary (segment encoding then)."""
+    if not ids:
+        return Encoded(ids, [0] * len(bounds), {}, "offsets")
+    starts, ends = zip(*offsets, strict=True)
+    line_starts = []
+    for pos in bounds[:-1]:
+        ok, i = _is_boundary(starts, ends, pos)
+        if not ok:
+            return None
+        line_starts.append(i)
+    line_starts.append(len(ids))
+    targets: dict[int, tuple[int, int]] = {}
+    for (s, e), line in zip(spans, span_lines, strict=True):
+        ok_s, i_s = _is_boundary(starts, ends, s)
+        ok_u, i_u = _is_boundary(starts, ends, e - sep_len)
+        i_e = line_starts[line + 1]  # the span ends where the next line starts (checked above)
+        # The separator must be exactly its own canonical ids, or the stop rule would never see it.
+        if not (ok_s and ok_u) or ids[i_u:i_e] != sep_ids:
+            return None
+        targets[line] = (i_s, i_e)
+    return Encoded(ids, line_starts, targets, "offsets")
+
+
+def _segments_of(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> list[str]:
+    """Text pieces in order: a character line gives `名前: `, the utterance and the separator."""
+    pieces: list[str] = []
+    for turn in turns:
+        prefix = speaker_label(turn.speaker, character) + _DELIM
+        if character.is_character(turn.speaker):
+            pieces.extend((prefix, turn.text, sep))
+        else:
+            pieces.append(prefix + turn.text + sep)
+    return pieces
+
+
+def _from_segments(
+    turns: Sequence[Turn], tokenizer: Any, character: CharacterSpec, sep: str, sep_ids: list[int]
+) -> Encoded:
+    pieces = _segments_of(turns, character, sep)
+    encs = encode_fragments(tokenizer, pieces, first_plain=True)
+    ids: list[int] = []
+    line_starts: list[int] = []
+    targets: dict[int, tuple[int, int]] = {}
+    k = 0
+    for line, turn in enumerate(turns):
+        line_starts.append(len(ids))
+        if character.is_character(turn.speaker):
+            ids.extend(encs[k])
+            start = len(ids)
+            ids.extend(encs[k + 1])
+            ids.extend(sep_ids)  # always the canonical ids the stop rule uses
+            targets[line] = (start, len(ids))
+            k += 3
+        else:
+            ids.extend(encs[k])
+            k += 1
+    line_starts.append(len(ids))
+    return Encoded(ids, line_starts, targets, "segments")
+
+
+def encode_conversations(
+    conversations: Iterable[Sequence[Turn]],
+    tokenizer: Any,
+    character: CharacterSpec,
+    sep: str,
+    method: str = "auto",
+) -> Iterator[Encoded]:
+    """Encode conversations in batches: one tokenizer call with offsets per batch, segments where needed."""
+    if method not in {"auto", "offsets", "segments"}:
+        raise ValueError(f"unknown labelling method {method!r}")
+    use_offsets = method != "segments" and getattr(tokenizer, "is_fast", False)
+    if method == "offsets" and not use_offsets:
+        raise ValueError("this tokenizer gives no offsets: use method='segments'")
+    sep_ids = separator_ids(tokenizer, sep)
+    batch: list[Sequence[Turn]] = []
+    for conv in conversations:
+        batch.append(conv)
+        if len(batch) >= BATCH:
+            yield from _encode_batch(batch, tokenizer, character, sep, sep_ids, use_offsets, method)
+            batch = []
+    if batch:
+        yield from _encode_batch(batch, tokenizer, character, sep, sep_ids, use_offsets, method)
+
+
+def _encode_batch(
+    batch: list[Sequence[Turn]],
+    tokenizer: Any,
+    character: CharacterSpec,
+    sep: str,
+    sep_ids: list[int],
+    use_offsets: bool,
+    method: str,
+) -> Iterator[Encoded]:
+    if not use_offsets:
+        for conv in batch:
+            yield _from_segments(conv, tokenizer, character, sep, sep_ids)
+        return
+    rendered = [render(conv, character, sep) for conv in batch]
+    enc = tokenizer(
+        [r.text for r in rendered],
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )
+    for conv, r, ids, offsets in zip(batch, rendered, enc["input_ids"], enc["offset_mapping"], strict=True):
+        span_lines = [i for i, t in enumerate(conv) if character.is_character(t.speaker)]
+        got = _from_offsets(
+            ids, offsets, line_bounds(conv, character, sep), r.target_spans, span_lines, len(sep), sep_ids
+        )
+        if got is None:
+            if method == "offsets":
+                raise ValueError("a span edge falls inside a token; use method='auto' or 'segments'")
+            got = _from_segments(conv, tokenizer, character, sep, sep_ids)
+        yield got
+
+
+# --- windows and examples --------------------------------------------------------------------------------
+
+
+def _windows(line_starts: list[int], budget: int, overlap_lines: int) -> Iterator[tuple[int, int]]:
+    """[first line, end line) windows at line boundaries whose tokens fit the budget, overlapping."""
+    n = len(line_starts) - 1
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and line_starts[end + 1] - line_starts[start] <= budget:
+            end += 1
+        yield start, end
+        if end >= n:
+            return
+        start = max(end - overlap_lines, start + 1)
+
+
+def examples_from(
+    encoded: Encoded, budget: int, prefix: list[int], suffix: list[int], overlap_lines: int, stats: dict
+) -> Iterator[dict]:
+    trained_upto = 0  # lines before this were trained in an earlier window: context only now
+    for first, end in _windows(encoded.line_starts, budget, overlap_lines):
+        a = encoded.line_starts[first]
+        b = min(encoded.line_starts[end], a + budget)
+        if encoded.line_starts[end] - a > budget:
+            stats["truncated_lines"] += 1
+        window = encoded.ids[a:b]
+        labels = [IGNORE] * len(window)
+        for line in range(max(first, trained_upto), end):
+            rng = encoded.targets.get(line)
+            if rng is not None and rng[0] < b:
+                s, e = rng[0] - a, min(rng[1], b) - a
+                labels[s:e] = window[s:e]
+        trained_upto = max(trained_upto, end)
+        trained = sum(1 for x in labels if x != IGNORE)
+        if trained == 0:
+            stats["dropped_windows"] += 1  # no target token: a NaN loss
+            continue
+        ids = prefix + window + suffix
+        stats["examples"] += 1
+        stats["tokens"] += len(ids)
+        stats["trained_tokens"] += trained
+        yield {
+            "input_ids": ids,
+            "attention_mask": [1] * len(ids),
+            "labels": [IGNORE] * len(prefix) + labels + [IGNORE] * len(suffix),
+        }
+
+
+def build_examples(
+    conversations: Iterable[Sequence[Turn]],
+    tokenizer: Any,
+    character: CharacterSpec,
+    sep: str,
+    max_length: int,
+    overlap_lines: int = 2,
+    *,
+    method: str = "auto",
+) -> tuple[list[dict], dict]:
+    """Windowed training examples and stats (examples, tokens, trained_tokens, dropped_windows, ...)."""
+    prefix, suffix = special_affixes(tokenizer)
+    budget = max_length - len(prefix) - len(suffix)
+    if budget < 4:
+        raise ValueError(f"max_length {max_length} leaves no room for text")
+    stats = {
+        "conversations": 0,
+        "examples": 0,
+        "tokens": 0,
+        "trained_tokens": 0,
+        "dropped_windows": 0,
+        "truncated_lines": 0,
+        "segment_encoded": 0,
+    }
+    examples: list[dict] = []
+    for encoded in encode_conversations(conversations, tokenizer, character, sep, method):
+        stats["conversations"] += 1
+        stats["segment_encoded"] += encoded.method == "segments"
+        examples.extend(examples_from(encoded, budget, prefix, suffix, overlap_lines, stats))
+    return examples, stats
+
+
+def trained_text(example: dict, tokenizer: Any) -> list[str]:
+    """The decoded runs of trained tokens of one example, in order."""
+    runs: list[list[int]] = []
+    prev = False
+    for tok, lab in zip(example["input_ids"], example["labels"], strict=True):
+        if lab != IGNORE:
+            if not prev:
+                runs.append([])
+            runs[-1].append(tok)
+        prev = lab != IGNORE
+    return [tokenizer.decode(r, skip_special_tokens=False, clean_up_tokenization_spaces=False) for r in runs]
+
+
+def dry_run_report(examples: Sequence[dict], tokenizer: Any, n_samples: int = 20) -> dict:
+    """What training would see: counts, and the decoded trained text of the first examples."""
+    return {
+        "examples": len(examples),
+        "tokens": sum(len(e["input_ids"]) for e in examples),
+        "trained_tokens": sum(sum(1 for x in e["labels"] if x != IGNORE) for e in examples),
+        "samples": ["".join(trained_text(e, tokenizer)) for e in examples[:n_samples]],
+    }
+
+
+def trained_spans(
+    turns: Sequence[Turn], tokenizer: Any, character: CharacterSpec, sep: str
+) -> list[tuple[int, int]]:
+    """Character spans of `render(turns, ...).text` that training labels (for the conversation page).
+
+    The spans come from the same encoding as training; a span is reported only when its tokens are really
+    labelled, so a page can highlight exactly what the model learns.
+    """
+    rendered = render(turns, character, sep)
+    encoded = next(encode_conversations([turns], tokenizer, character, sep))
+    span_lines = [i for i, t in enumerate(turns) if character.is_character(t.speaker)]
+    return [
+        span
+        for span, line in zip(rendered.target_spans, span_lines, strict=True)
+        if line in encoded.targets and encoded.targets[line][0] < encoded.targets[line][1]
+    ]
