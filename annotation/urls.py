@@ -6,6 +6,8 @@ app_name = "annotation"
 urlpatterns = [
     path("", views.source_list, name="sources"),
     path("import/", views.upload, name="upload"),
+    path("sources/<int:pk>/", views.source_detail, name="source"),
+    path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),
 ]
 
 # The review loop (helper "review"): review queue, dashboard, attribution, rounds.
