@@ -31,7 +31,7 @@ class CharacterSerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    imported_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    imported_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Source
@@ -103,12 +103,16 @@ class QuestionContextTurnSerializer(serializers.Serializer):
 
 
 class QuestionSetSerializer(serializers.ModelSerializer):
-    question_count = serializers.IntegerField(read_only=True)
+    question_count = serializers.SerializerMethodField()
 
     class Meta:
         model = QuestionSet
         fields = ["id", "name", "description", "created_at", "question_count"]
         read_only_fields = ["created_at", "question_count"]
+
+    def get_question_count(self, obj: QuestionSet) -> int:
+        annotated = getattr(obj, "question_count", None)  # lists annotate it; a new set has none yet
+        return annotated if annotated is not None else obj.questions.count()
 
 
 class QuestionSerializer(serializers.ModelSerializer):
@@ -126,7 +130,7 @@ class QuestionSerializer(serializers.ModelSerializer):
 
 
 class ReviewActionSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ReviewAction
@@ -149,7 +153,7 @@ class ReviewActionSerializer(serializers.ModelSerializer):
 class CandidateSerializer(serializers.ModelSerializer):
     question_text = serializers.CharField(source="question.text", read_only=True)
     question_set = serializers.IntegerField(source="question.question_set_id", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Candidate
@@ -189,7 +193,7 @@ class CandidateDetailSerializer(CandidateSerializer):
 
 class SnapshotSerializer(serializers.ModelSerializer):
     character = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     exports = serializers.SerializerMethodField()
 
     class Meta:
