@@ -51,7 +51,8 @@ def test_setup_demo_loads_data_and_accounts(data_dir: Path) -> None:
     assert Character.default().prompt_name == "魔理沙"
     source = Source.objects.get()
     assert summary["corpus"]["source_id"] == source.pk
-    assert Conversation.objects.filter(source=source).count() >= 12
+    # One conversation per scene: the stage directions inside a scene are pauses, not scene changes.
+    assert Conversation.objects.filter(source=source).count() == 14
     assert Line.objects.filter(conversation__source=source).count() >= 300
     assert Line.objects.filter(speaker="魔理沙").count() >= 100
     assert QuestionSet.objects.get(name="demo").questions.count() == 100
