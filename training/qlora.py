@@ -268,8 +268,6 @@ def _training_arguments(config: TrainConfig, cuda: bool, quiet: bool) -> dict[st
         "optim": "paged_adamw_32bit" if cuda else "adamw_torch",
         "bf16": bf16,
         "fp16": cuda and not bf16,
-        "gradient_checkpointing": config.gradient_checkpointing,
-        "gradient_checkpointing_kwargs": {"use_reentrant": False} if config.gradient_checkpointing else None,
         "train_sampling_strategy": "group_by_length" if config.group_by_length else "random",
         "save_strategy": "steps",
         "save_steps": config.save_steps,
@@ -282,7 +280,17 @@ def _training_arguments(config: TrainConfig, cuda: bool, quiet: bool) -> dict[st
         "dataloader_pin_memory": cuda,
         "disable_tqdm": quiet,
         "include_num_input_tokens_seen": "no",  # TokenCounter counts real and trained tokens itself
+        **_checkpointing_arguments(config.gradient_checkpointing),
     }
+
+
+def _checkpointing_arguments(enabled: bool) -> dict[str, Any]:
+    """transformers 5 renamed gradient_checkpointing to activation_checkpointing; 4.x knows only the old name."""
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    prefix = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+    return {prefix: enabled, f"{prefix}_kwargs": {"use_reentrant": False} if enabled else None}
 
 
 def _collator(tokenizer: Any, packing: bool) -> Any:
