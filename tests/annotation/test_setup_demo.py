@@ -102,3 +102,24 @@ def test_lost_database_recreates_accounts_with_the_stored_passwords(data_dir: Pa
     again, _ = run_demo()
     assert printed_password(again, "reviewer") == printed_password(lines, "reviewer")
     assert Client().login(username="reviewer", password=printed_password(lines, "reviewer"))
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_setup_demo_command_twice_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """What `make up` runs, as separate processes against PostgreSQL: the second run adds nothing."""
+    from tests import servers
+
+    env = servers.django_env(postgres_url, "redis://127.0.0.1:1/0", MARISA_DATA_DIR=str(tmp_path))
+    servers.manage(env, "migrate", "-v0")
+    first = servers.manage(env, "setup_demo", "--json")
+    second = servers.manage(env, "setup_demo", "--json")
+    one, two = (json.loads(run.stdout.strip().splitlines()[-1]) for run in (first, second))
+    assert one["corpus"]["status"] == "imported" and one["corpus"]["lines"] == two["corpus"]["lines"] >= 300
+    assert two["corpus"]["status"] == "already loaded"
+    assert (one["questions"]["created"], two["questions"]["created"]) == (100, 0)
+    assert two["questions"]["total"] == 100
+    assert [a["password"] for a in one["accounts"]] == [a["password"] for a in two["accounts"]]
+    assert all(a["password"] for a in two["accounts"])
+    failed = servers.manage(env, "import_questions", str(tmp_path / "missing.txt"), check=False)
+    assert failed.returncode != 0 and "no such file" in failed.stderr
