@@ -138,7 +138,12 @@ def parse_text(text: str) -> list[ParsedQuestion]:
 
 
 def parse_jsonl(text: str) -> list[ParsedQuestion]:
-    """{"question": ..., "context": [{"speaker", "text"}, ...]} or {"text": ...} per line."""
+    """{"question": ..., "context": [{"speaker", "text"}, ...]} or {"text": ...} per line.
+
+    A .json file holding one array of such objects (or of plain strings) is read too.
+    """
+    if text.lstrip(_TRIM).startswith("["):
+        return _parse_json_array(text)
     out = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip(_TRIM)
@@ -152,20 +157,35 @@ def parse_jsonl(text: str) -> list[ParsedQuestion]:
     return out
 
 
-def _question_from_object(obj: object, number: int) -> ParsedQuestion:
+def _parse_json_array(text: str) -> list[ParsedQuestion]:
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise QuestionImportError(f"line {exc.lineno}: not valid JSON ({exc.msg})")
+    if not isinstance(items, list):
+        raise QuestionImportError("expected a JSON array of questions")
+    out = []
+    for index, item in enumerate(items, start=1):
+        if isinstance(item, str):
+            item = {"question": item}
+        out.append(_question_from_object(item, index, where="item"))
+    return out
+
+
+def _question_from_object(obj: object, number: int, where: str = "line") -> ParsedQuestion:
     if not isinstance(obj, dict):
-        raise QuestionImportError(f"line {number}: expected a JSON object, got {type(obj).__name__}")
+        raise QuestionImportError(f"{where} {number}: expected a JSON object, got {type(obj).__name__}")
     text = obj.get("question", obj.get("text"))
     if not isinstance(text, str) or not text.strip():
-        raise QuestionImportError(f'line {number}: needs a non-empty "question" (or "text") string')
-    return ParsedQuestion(text.strip(_TRIM), _context(obj.get("context"), number))
+        raise QuestionImportError(f'{where} {number}: needs a non-empty "question" (or "text") string')
+    return ParsedQuestion(text.strip(_TRIM), _context(obj.get("context"), f"{where} {number}"))
 
 
-def _context(value: object, number: int) -> list[dict]:
+def _context(value: object, where: str) -> list[dict]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise QuestionImportError(f'line {number}: "context" must be a list of {{"speaker", "text"}} objects')
+        raise QuestionImportError(f'{where}: "context" must be a list of {{"speaker", "text"}} objects')
     turns = []
     for turn in value:
         if (
@@ -174,7 +194,7 @@ def _context(value: object, number: int) -> list[dict]:
             or not isinstance(turn.get("text"), str)
         ):
             raise QuestionImportError(
-                f'line {number}: each "context" turn must be an object with "speaker" and "text" strings'
+                f'{where}: each "context" turn must be an object with "speaker" and "text" strings'
             )
         turns.append({"speaker": turn["speaker"], "text": turn["text"]})
     return turns

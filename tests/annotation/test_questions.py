@@ -47,6 +47,16 @@ def test_jsonl_with_question_context_and_text_keys(tmp_path: Path) -> None:
     assert qset.questions.get(text="魔法教えて").context == []
 
 
+def test_json_array_of_strings_and_objects(tmp_path: Path) -> None:
+    path = write(tmp_path, "qs.json", '[\n  "おすすめのキノコは？",\n  {"question": "魔法教えて"}\n]\n')
+    qset, created = import_questions(path)
+    assert created == 2
+    assert list(qset.questions.values_list("text", flat=True)) == ["おすすめのキノコは？", "魔法教えて"]
+    bad = write(tmp_path, "bad.json", '["ok", 3]')
+    with pytest.raises(QuestionImportError, match="item 2"):
+        import_questions(bad)
+
+
 def test_importing_twice_adds_nothing_and_a_grown_file_adds_only_new(tmp_path: Path) -> None:
     path = write(tmp_path, "qs.txt", "好きな食べ物は？\n好きな食べ物は?\n今日は何してた？\n")
     qset, created = import_questions(path, "s")
