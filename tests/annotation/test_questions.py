@@ -119,6 +119,6 @@ def test_command_json_summary_and_failure(tmp_path: Path) -> None:
     call_command("import_questions", str(path), "--set", "cmd", stdout=out)
     assert "0 new" in out.getvalue()
     bad = tmp_path / "bad.jsonl"
-    bad.write_text("[1, 2]\n", encoding="utf-8")
+    bad.write_text('"just a string"\n', encoding="utf-8")
     with pytest.raises(CommandError, match="line 1"):
         call_command("import_questions", str(bad), stdout=StringIO())
