@@ -177,19 +177,20 @@ def _import_upload(data: dict[str, Any], user: Any) -> Response:
     from .importing import ImportFailed, import_path
 
     upload = data["file"]
-    suffix = Path(upload.name or "upload.txt").suffix[:10]
+    original = Path(upload.name or "upload.txt").name or "upload.txt"
     with tempfile.TemporaryDirectory(prefix="marisa-upload-") as tmp:
-        # Keep the uploaded name: the importer reads the title and the format from it.
-        path = Path(tmp) / (Path(upload.name).name if upload.name else f"upload{suffix}")
+        path = Path(tmp) / ("upload" + Path(original).suffix[:10])
         with path.open("wb") as f:
             for chunk in upload.chunks():
                 f.write(chunk)
         try:
-            result = import_path(path, fmt=data["format"], title=data.get("title") or None, user=user)
+            # The uploaded name goes along: the importer takes the title and the format from it.
+            result = import_path(
+                path, fmt=data["format"], title=data.get("title") or None, user=user, original_name=original
+            )
         except ImportFailed as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-    body = result.as_dict() if hasattr(result, "as_dict") else {}
-    body["source"] = s.SourceSerializer(result.source).data
+    body = {**result.as_dict(), "source": result.source}
     return Response(s.ImportResultSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
