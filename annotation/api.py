@@ -347,9 +347,9 @@ class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={201: s.SnapshotDetailSerializer, 200: s.SnapshotDetailSerializer})
     def create(self, request: Request) -> Response:
-        before = DatasetSnapshot.objects.count()
+        newest_before = DatasetSnapshot.objects.order_by("-id").values_list("id", flat=True).first() or 0
         snapshot = create_snapshot(user=request.user)
-        created = DatasetSnapshot.objects.count() > before
+        created = snapshot.pk > newest_before
         body = s.SnapshotDetailSerializer(snapshot, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

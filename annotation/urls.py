@@ -14,3 +14,6 @@ urlpatterns = [
 from django.urls import include  # noqa: E402
 
 urlpatterns += [path("", include("annotation.review_urls"))]
+
+# Dataset snapshots (helper "api"): list, detail with the diff, create.
+urlpatterns += [path("snapshots/", include("annotation.snapshot_urls"))]
