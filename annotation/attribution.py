@@ -18,14 +18,16 @@ UNKNOWN = ""
 def _claim_sql() -> str:
     table = connection.ops.quote_name(Line._meta.db_table)
     skips = connection.ops.quote_name(LineSkip._meta.db_table)
-    # Same shape as the candidate claim: the partial index `line_unknown_speaker` keeps the scan short.
+    # Same shape as the candidate claim: the partial index `line_unknown_speaker` keeps the scan
+    # short (the literal '' repeats the index's WHERE term, which SQLite needs to use it).
+    hint = " INDEXED BY line_unknown_speaker" if connection.vendor == "sqlite" else ""
     return (
         f"UPDATE {table} SET lease_owner_id = %s, lease_expires_at = %s "
-        f"WHERE id = (SELECT l.id FROM {table} l WHERE l.speaker = %s "
+        f"WHERE id = (SELECT l.id FROM {table} l{hint} WHERE l.speaker = '' "
         f"AND (l.lease_expires_at IS NULL OR l.lease_expires_at < %s) "
         f"AND NOT EXISTS (SELECT 1 FROM {skips} s WHERE s.line_id = l.id AND s.user_id = %s) "
         f"ORDER BY l.id LIMIT 1 OFFSET %s) "
-        f"AND speaker = %s AND (lease_expires_at IS NULL OR lease_expires_at < %s) "
+        f"AND speaker = '' AND (lease_expires_at IS NULL OR lease_expires_at < %s) "
         f"RETURNING id"
     )
 
@@ -52,12 +54,12 @@ def claim_line(user) -> Line | None:
     for attempt in range(CLAIM_ATTEMPTS):
         offset = 0 if attempt == 0 else random.randrange(0, 4 * attempt)
         now = timezone.now()
-        params = [user.pk, adapt(_expiry(now)), UNKNOWN, adapt(now), user.pk, offset, UNKNOWN, adapt(now)]
+        params = [user.pk, adapt(_expiry(now)), adapt(now), user.pk, offset, adapt(now)]
         with connection.cursor() as cursor:
             cursor.execute(_claim_sql(), params)
-            row = cursor.fetchone()
-        if row:
-            return Line.objects.select_related("conversation__source").get(pk=row[0])
+            rows = cursor.fetchall()
+        if rows:
+            return Line.objects.select_related("conversation__source").get(pk=rows[0][0])
         if not _free(user.pk):
             return None
     return None

@@ -54,30 +54,62 @@ def _expiry(now: datetime) -> datetime:
     return now + timedelta(seconds=lease_seconds())
 
 
+# Columns the claim returns, so that the claimed row needs no second query.
+CLAIM_FIELDS = [f for f in Candidate._meta.concrete_fields if f.attname != "skipped_by"]
+
+
 def _claim_sql() -> str:
-    table = connection.ops.quote_name(Candidate._meta.db_table)
-    skips = connection.ops.quote_name(CandidateSkip._meta.db_table)
-    # The subquery walks the partial index `candidate_pending` in id order; the outer WHERE
-    # repeats the lease test so that a reviewer who lost the race updates nothing.
+    """One statement: renew the reviewer's own live lease, or lease the first free candidate.
+
+    'pending' is written as a literal, not a parameter: SQLite uses the partial index
+    `candidate_pending` only when the query repeats the index's WHERE term exactly.
+    """
+    q = connection.ops.quote_name
+    table, skips = q(Candidate._meta.db_table), q(CandidateSkip._meta.db_table)
+    free = "(c.lease_expires_at IS NULL OR c.lease_expires_at < %s)"
+    held = (
+        f"SELECT h.id FROM {table} h WHERE h.lease_owner_id = %s AND h.status = 'pending' "
+        f"AND h.lease_expires_at >= %s ORDER BY h.id LIMIT 1"
+    )
+    # SQLite's planner, left alone, may prefer the wider `candidate_queue` index and sort every
+    # undecided row; naming the partial index keeps the claim a short walk at any queue size.
+    hint = " INDEXED BY candidate_pending" if connection.vendor == "sqlite" else ""
+    first_free = (
+        f"SELECT c.id FROM {table} c{hint} WHERE c.status = 'pending' AND {free} "
+        f"AND NOT EXISTS (SELECT 1 FROM {skips} s WHERE s.candidate_id = c.id AND s.user_id = %s) "
+        f"ORDER BY c.id LIMIT 1 OFFSET %s"
+    )
+    returning = ", ".join(q(f.column) for f in CLAIM_FIELDS)
     return (
         f"UPDATE {table} SET lease_owner_id = %s, lease_expires_at = %s "
-        f"WHERE id = (SELECT c.id FROM {table} c WHERE c.status = %s "
-        f"AND (c.lease_expires_at IS NULL OR c.lease_expires_at < %s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {skips} s WHERE s.candidate_id = c.id AND s.user_id = %s) "
-        f"ORDER BY c.id LIMIT 1 OFFSET %s) "
-        f"AND status = %s AND (lease_expires_at IS NULL OR lease_expires_at < %s) "
-        f"RETURNING id"
+        f"WHERE id = COALESCE(({held}), ({first_free})) AND status = 'pending' "
+        f"AND (lease_owner_id = %s OR lease_expires_at IS NULL OR lease_expires_at < %s) "
+        f"RETURNING {returning}"
     )
 
 
-def _try_claim(user_id: int, offset: int) -> int | None:
+def _try_claim(user_id: int, offset: int) -> Candidate | None:
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    params = [user_id, adapt(_expiry(now)), PENDING, adapt(now), user_id, offset, PENDING, adapt(now)]
+    at, until = adapt(now), adapt(_expiry(now))
+    params = [user_id, until, user_id, at, at, user_id, offset, user_id, at]
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), params)
-        row = cursor.fetchone()
-    return row[0] if row else None
+        rows = cursor.fetchall()  # read to the end: SQLite ends the write only when the statement is done
+    if not rows:
+        return None
+    return _from_row(rows[0])
+
+
+def _from_row(row: tuple) -> Candidate:
+    """A Candidate from the RETURNING columns, with the same conversions a query would apply."""
+    values = []
+    for field, value in zip(CLAIM_FIELDS, row, strict=True):
+        col = field.get_col(Candidate._meta.db_table)
+        for convert in connection.ops.get_db_converters(col) + field.get_db_converters(connection):
+            value = convert(value, col, connection)
+        values.append(value)
+    return Candidate.from_db(connection.alias, [f.attname for f in CLAIM_FIELDS], values)
 
 
 def _free_left(user_id: int) -> bool:
@@ -99,19 +131,17 @@ def current_lease(user) -> Candidate | None:
 
 
 def claim(user) -> Candidate | None:
-    """Lease the next undecided candidate to `user` (their live lease first); None when none is left."""
-    held = current_lease(user)
-    if held is not None:
-        renew(held.pk, user)
-        held.refresh_from_db()
-        return held
+    """Lease the next undecided candidate to `user` (their live lease first); None when none is left.
+
+    One statement per attempt, no transaction held: the lease is the row's own columns.
+    """
     for attempt in range(CLAIM_ATTEMPTS):
         # After a lost race, aim a little further down the queue so that reviewers who arrive
         # together spread out instead of all fighting for the first row again.
         offset = 0 if attempt == 0 else random.randrange(0, 4 * attempt)
         claimed = _try_claim(user.pk, offset)
         if claimed is not None:
-            return Candidate.objects.select_related("question", "model_version").get(pk=claimed)
+            return claimed
         if not _free_left(user.pk):
             return None
     return None
@@ -138,7 +168,7 @@ def release(candidate_id: int, user) -> bool:
 
 
 def _current(candidate_id: int) -> Candidate | None:
-    return Candidate.objects.select_related("decided_by", "lease_owner").filter(pk=candidate_id).first()
+    return Candidate.objects.filter(pk=candidate_id).first()
 
 
 def _why_refused(candidate_id: int, user, version: int | None) -> str:

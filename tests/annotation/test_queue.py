@@ -144,3 +144,29 @@ def test_progress_counts_todays_decisions() -> None:
     queue.submit(queue.claim(a).pk, a, "skip", None, 0)
     assert queue.decided_today(a) == 1
     assert queue.remaining() == 2
+
+
+def test_claimed_item_matches_the_stored_row() -> None:
+    (cand,) = make_candidates(1)
+    Candidate.objects.filter(pk=cand.pk).update(sampling={"temperature": 0.1})
+    got = queue.claim(make_reviewer("a"))
+    stored = Candidate.objects.get(pk=cand.pk)
+    assert got.lease_expires_at == stored.lease_expires_at and got.lease_expires_at.tzinfo is not None
+    assert (got.sampling, got.text, got.version, got.question_id) == (
+        {"temperature": 0.1},
+        stored.text,
+        0,
+        cand.question_id,
+    )
+
+
+def test_claim_sql_uses_the_partial_index() -> None:
+    from django.db import connection
+
+    make_candidates(1)
+    sql = queue._claim_sql()
+    inner = sql[sql.index("(SELECT c.id") + 1 : sql.index(") AND status")].rstrip(")")
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN QUERY PLAN " + inner, [timezone.now().isoformat(" "), 1, 0])
+        plan = " ".join(str(r[-1]) for r in cur.fetchall())
+    assert "candidate_pending" in plan and "TEMP B-TREE" not in plan, plan
