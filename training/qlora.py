@@ -98,7 +98,6 @@ def train(
 ) -> TrainResult:
     """Fine-tune `config.base_model` on the character's lines; save adapter, tokenizer, config and metrics."""
     import torch
-    from transformers import Trainer, TrainingArguments
     from transformers.trainer_utils import get_last_checkpoint
 
     from training import evaluation
@@ -120,22 +119,11 @@ def train(
     eval_examples, eval_stats = build_examples(
         eval_conversations, tokenizer, character, config.line_separator, config.max_seq_length
     )
-    cuda = torch.cuda.is_available()
-    packing = config.packing and cuda  # padding-free attention is a GPU kernel feature; off on the CPU
-    model = load_peft_model(config, packing=packing)
-    counter = TokenCounter(_collator(tokenizer, packing), tokenizer.pad_token_id)
-    resume = config.resume_from_checkpoint and get_last_checkpoint(str(out)) is not None
-    args = TrainingArguments(**_training_arguments(config, cuda, quiet=hooks is not None))
-    callback = _make_progress_callback()(hooks, counter)
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=ListDataset(examples),
-        data_collator=counter,
-        processing_class=tokenizer,
-        callbacks=[callback],
-    )
+    packing = config.packing and torch.cuda.is_available()  # padding-free kernels are GPU features
     try:
+        model = load_peft_model(config, packing=packing)
+        trainer, callback = make_trainer(model, tokenizer, examples, config, hooks, packing=packing)
+        resume = config.resume_from_checkpoint and get_last_checkpoint(str(out)) is not None
         output = trainer.train(resume_from_checkpoint=True if resume else None)
     except torch.OutOfMemoryError as exc:
         raise _oom_error(config) from exc
@@ -167,6 +155,35 @@ def train(
     (adapter_dir / CONFIG_FILE).write_text(json.dumps(saved, ensure_ascii=False, indent=2), "utf-8")
     (adapter_dir / METRICS_FILE).write_text(json.dumps(metrics, ensure_ascii=False, indent=2), "utf-8")
     return TrainResult(adapter_dir=adapter_dir, metrics=metrics, stopped=False)
+
+
+def make_trainer(
+    model: Any,
+    tokenizer: Any,
+    examples: Sequence[dict],
+    config: TrainConfig,
+    hooks: TrainingHooks | None = None,
+    packing: bool = False,
+    collator: Any = None,
+) -> tuple[Any, Any]:
+    """The HF Trainer and its progress callback (whose `counter` counts real, trained and padded tokens)."""
+    import torch
+    from transformers import Trainer, TrainingArguments
+
+    counter = TokenCounter(collator or _collator(tokenizer, packing), tokenizer.pad_token_id)
+    args = TrainingArguments(
+        **_training_arguments(config, torch.cuda.is_available(), quiet=hooks is not None)
+    )
+    callback = _make_progress_callback()(hooks, counter)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=ListDataset(examples),
+        data_collator=counter,
+        processing_class=tokenizer,
+        callbacks=[callback],
+    )
+    return trainer, callback
 
 
 def load_tokenizer(name_or_path: str, padding_side: str) -> Any:
@@ -306,7 +323,10 @@ class ListDataset:
     """A list of tokenized examples as a map-style dataset (the length sampler reads `input_ids`)."""
 
     def __init__(self, examples: Sequence[dict]) -> None:
-        self.examples = list(examples)
+        # Only the model's inputs: the collators pad every key they are given.
+        self.examples = [
+            {k: e[k] for k in ("input_ids", "attention_mask", "labels") if k in e} for e in examples
+        ]
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -324,12 +344,17 @@ class TokenCounter:
         self.real_tokens = 0
         self.trained_tokens = 0
         self.slots = 0
+        self.batches: list[tuple[int, int, int]] = []  # (real, trained, slots) in the order batches are built
 
     def __call__(self, features: list[dict]) -> dict:
         batch = self.collator(features)
-        self.real_tokens += sum(len(f["input_ids"]) for f in features)
-        self.trained_tokens += sum(sum(1 for x in f["labels"] if x != -100) for f in features)
-        self.slots += int(batch["input_ids"].numel())
+        real = sum(len(f["input_ids"]) for f in features)
+        trained = sum(sum(1 for x in f["labels"] if x != -100) for f in features)
+        slots = int(batch["input_ids"].numel())
+        self.real_tokens += real
+        self.trained_tokens += trained
+        self.slots += slots
+        self.batches.append((real, trained, slots))
         return batch
 
     @property
