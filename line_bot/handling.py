@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 from . import quota, replies
 from .models import Chat, LineUser, Message, WebhookEvent
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -176,6 +179,20 @@ def _inbound(
     )
 
 
+def _enqueue(task_name: str, message_id: int) -> None:
+    """Publish after commit; a broker outage must not fail the webhook (the sweeper requeues later)."""
+    from . import tasks
+
+    try:
+        getattr(tasks, task_name).apply_async(
+            (message_id,),
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        )
+    except Exception:
+        log.exception("could not queue %s for LINE message %s; the sweeper will retry", task_name, message_id)
+
+
 def _queue_canned(
     origin: Origin,
     record: WebhookEvent,
@@ -185,8 +202,6 @@ def _queue_canned(
     answering: Message | None = None,
 ) -> Message:
     """Store a fixed answer and have the worker send it (the webhook itself never calls LINE)."""
-    from .tasks import send_message
-
     message = Message.objects.create(
         chat=origin.chat,
         direction=Message.Direction.OUT,
@@ -199,7 +214,7 @@ def _queue_canned(
         received_at=timezone.now(),
         retry_key=uuid.uuid4(),
     )
-    transaction.on_commit(lambda: send_message.delay(message.pk))
+    transaction.on_commit(lambda: _enqueue("send_message", message.pk))
     return message
 
 
@@ -239,8 +254,6 @@ def _on_command(command: str, origin: Origin, record: WebhookEvent, event: objec
 
 
 def _on_text(origin: Origin, record: WebhookEvent, event: object, text: str) -> str:
-    from .tasks import generate_reply
-
     decision = quota.consume(origin.sender)
     if not decision.allowed:
         inbound = _inbound(origin, record, event, Message.Kind.TEXT, text, Message.Status.CLOSED)
@@ -248,5 +261,5 @@ def _on_text(origin: Origin, record: WebhookEvent, event: object, text: str) -> 
         _queue_canned(origin, record, event, Message.Kind.CLOSED, closed, inbound)
         return "closed"
     inbound = _inbound(origin, record, event, Message.Kind.TEXT, text, Message.Status.QUEUED)
-    transaction.on_commit(lambda: generate_reply.delay(inbound.pk))
+    transaction.on_commit(lambda: _enqueue("generate_reply", inbound.pk))
     return "queued"

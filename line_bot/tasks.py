@@ -91,3 +91,34 @@ def generate_reply(self, message_id: int) -> str:
     if answer.status != Message.Status.SENT:
         _deliver_or_retry(self, answer)
     return answer.status
+
+
+@shared_task
+def requeue_stuck() -> int:
+    """Queue again what a broker outage or a lost worker left behind (run by beat every few minutes).
+
+    Only messages waiting longer than LINE_REQUEUE_AFTER_SECONDS are touched, so work that is merely
+    queued behind a busy model is not queued twice.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    cutoff = timezone.now() - timedelta(seconds=settings.LINE_REQUEUE_AFTER_SECONDS)
+    stuck_in = Message.objects.filter(
+        direction=Message.Direction.IN, status=Message.Status.QUEUED, created_at__lt=cutoff
+    )
+    stuck_out = Message.objects.filter(
+        direction=Message.Direction.OUT, status=Message.Status.PENDING, created_at__lt=cutoff
+    )
+    count = 0
+    for pk in stuck_in.values_list("pk", flat=True)[:500]:
+        generate_reply.delay(pk)
+        count += 1
+    for pk in stuck_out.values_list("pk", flat=True)[:500]:
+        send_message.delay(pk)
+        count += 1
+    if count:
+        log.warning("requeued %d stuck LINE message(s)", count)
+    return count

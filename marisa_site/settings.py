@@ -189,3 +189,5 @@ LINE_COMMAND_HELP = env_list("LINE_COMMAND_HELP", ["ヘルプ", "help", "使い�
 LINE_REPLY_TOKEN_SECONDS = env_int("LINE_REPLY_TOKEN_SECONDS", 50, minimum=0)
 LINE_HISTORY_MESSAGES = env_int("LINE_HISTORY_MESSAGES", 20, minimum=0)
 LINE_HISTORY_TOKEN_BUDGET = env_int("LINE_HISTORY_TOKEN_BUDGET", 256, minimum=0)
+LINE_REQUEUE_AFTER_SECONDS = env_int("LINE_REQUEUE_AFTER_SECONDS", 600, minimum=30)
+CELERY_BEAT_SCHEDULE["line-requeue-stuck"] = {"task": "line_bot.tasks.requeue_stuck", "schedule": 180.0}

@@ -65,3 +65,14 @@ def post_event(client, event: dict):
     response = post_signed(client, body_of(event))
     assert response.status_code == 200, response.content
     return json.loads(response.content)["events"][0]
+
+
+@pytest.fixture
+def line_worker(worker_env: dict[str, str], line_env: dict[str, str], demo_model_dir):
+    """A real Celery worker (queue default) that answers with the demo model and sends to the stand-in."""
+    from tests import servers
+
+    env = {**worker_env, **line_env, "MARISA_DEMO_MODEL_DIR": str(demo_model_dir), "MARISA_BASE_MODEL": ""}
+    proc = servers.start_celery_worker(env, queues="default")
+    yield proc
+    proc.stop()

@@ -162,3 +162,28 @@ def test_admin_shows_line_quota_and_usage(admin_client, line_settings, line_stan
     assert listing.status_code == 200 and "LINE's own quota" in listing.content.decode()
     assert admin_client.get("/admin/line_bot/usermonthlyusage/").status_code == 200
     assert admin_client.get("/admin/line_bot/message/").status_code == 200
+
+
+def test_stuck_messages_are_queued_again_after_a_while(line_settings, redis_url):
+    import ast
+    import json
+
+    import redis as redis_lib
+
+    queue = redis_lib.Redis.from_url(redis_url)
+    queue.delete("default")
+    stale = _outgoing()
+    fresh = _outgoing()
+    inbound = Message.objects.create(
+        chat=stale.chat, direction="in", kind="text", status="queued", text="よう"
+    )
+    old = timezone.now() - timedelta(seconds=line_settings.LINE_REQUEUE_AFTER_SECONDS + 5)
+    Message.objects.filter(pk__in=[stale.pk, inbound.pk]).update(created_at=old)
+    assert tasks.requeue_stuck() == 2
+    queued = [json.loads(raw) for raw in queue.lrange("default", 0, -1)]
+    names = sorted(q["headers"]["task"].rsplit(".", 1)[-1] for q in queued)
+    assert names == ["generate_reply", "send_message"]
+    assert sorted(ast.literal_eval(q["headers"]["argsrepr"])[0] for q in queued) == sorted(
+        [stale.pk, inbound.pk]
+    )
+    assert fresh.status == "pending"  # waiting, but not for long: left alone
