@@ -152,3 +152,16 @@ def test_export_of_an_unknown_snapshot_fails_clearly(tmp_path: Path) -> None:
 
     with pytest.raises(CommandError, match="no snapshot with id 999"):
         call_command("export_dataset", "--format", "jsonl", "--snapshot", "999", "--no-progress")
+
+
+def test_command_shows_progress_on_stderr_and_a_json_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    snap = _snapshot_with_corrections()
+    out = tmp_path / "x.jsonl"
+    call_command("export_dataset", "--format", "jsonl", "--output", str(out), "--json")
+    captured = capsys.readouterr()
+    assert "export jsonl" in captured.err and "line" in captured.err  # the tqdm bar
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert summary["snapshot"] == snap.pk and summary["lines"] == snap.line_count
+    assert summary["bytes"] == out.stat().st_size

@@ -85,3 +85,21 @@ def test_tampered_file_fails_verification() -> None:
     path = Path(snap.path)
     path.write_bytes(path.read_bytes().replace("ぜ".encode(), "よ".encode()))
     assert not verify_snapshot(snap)
+
+
+def test_recreating_a_deleted_snapshot_gives_the_same_hash() -> None:
+    seed_corpus()
+    first = create_snapshot()
+    sha, path = first.sha256, Path(first.path)
+    first.delete()
+    path.unlink()
+    again = create_snapshot()
+    assert again.sha256 == sha and Path(again.path).is_file() and verify_snapshot(again)
+
+
+def test_rejected_reply_alone_changes_nothing_until_a_reply_is_accepted() -> None:
+    seed_corpus()
+    first = create_snapshot()
+    q = make_question("元気？")
+    make_candidate(q, "元気です", status=Candidate.Status.REJECTED)
+    assert create_snapshot().pk == first.pk  # no accepted reply: no exchange, no preference pair
