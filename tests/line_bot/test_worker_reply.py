@@ -28,9 +28,10 @@ def test_messages_are_answered_by_the_worker_within_the_quota(
 ):
     line_settings.MARISA_MONTHLY_LIMIT = 2
     assert post_event(client, text_event("Uworker", "よう、魔理沙")) == "queued"
-    replies_sent = lambda n: (
-        len([r for r in line_standin.recorded("/v2/bot/message/reply") if r["status"] == 200]) >= n
-    )  # noqa: E731
+
+    def replies_sent(n: int) -> bool:
+        return len([r for r in line_standin.recorded("/v2/bot/message/reply") if r["status"] == 200]) >= n
+
     _wait_for(lambda: replies_sent(1), 120, "the first reply", line_worker)
 
     line_standin.state.reply_tokens_invalid = True  # the next reply token is refused: push instead
