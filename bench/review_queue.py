@@ -163,7 +163,7 @@ def baseline_claim(user):
         return cand
 
 
-def reviewer(user_id: int, method: str, seconds: float, out: mp.Queue) -> None:
+def reviewer(user_id: int, method: str, seconds: float, think_ms: float, out: mp.Queue) -> None:
     from django.contrib.auth.models import User
     from django.db import connection
 
@@ -189,17 +189,19 @@ def reviewer(user_id: int, method: str, seconds: float, out: mp.Queue) -> None:
         except queue.Conflict:
             conflicts += 1
         submits.append((time.perf_counter() - t1) * 1000)
+        if think_ms:
+            time.sleep(think_ms / 1000)  # a person reading and typing between decisions
     connection.close()
     out.put({"claims": claims, "submits": submits, "ids": ids, "conflicts": conflicts})
 
 
-def run_method(users: list[int], method: str, seconds: float) -> dict:
+def run_method(users: list[int], method: str, seconds: float, think_ms: float = 0.0) -> dict:
     from django.db import connections
 
     connections.close_all()
     ctx = mp.get_context("fork")
     out: mp.Queue = ctx.Queue()
-    procs = [ctx.Process(target=reviewer, args=(u, method, seconds, out)) for u in users]
+    procs = [ctx.Process(target=reviewer, args=(u, method, seconds, think_ms, out)) for u in users]
     for p in procs:
         p.start()
     results = [out.get(timeout=seconds + 120) for _ in procs]
@@ -211,6 +213,7 @@ def run_method(users: list[int], method: str, seconds: float) -> dict:
     return {
         "claims": len(claims),
         "claims_per_second": round(len(claims) / seconds, 1),
+        "think_ms": think_ms,
         "claim_p50_ms": round(pct(claims, 0.50), 2),
         "claim_p99_ms": round(pct(claims, 0.99), 2),
         "submit_p50_ms": round(pct(submits, 0.50), 2),
@@ -229,8 +232,9 @@ def child(args: argparse.Namespace) -> None:
     users = load(args.candidates, args.decided_share, args.reviewers)
     result = {"vendor": connection.vendor, "candidates": args.candidates, "plan": query_plan()}
     for method in ("lease", "baseline"):
-        result[method] = run_method(users, method, args.seconds)
+        result[method] = run_method(users, method, args.seconds, args.think_ms)
         print(f"{connection.vendor} {method}: {result[method]}", file=sys.stderr, flush=True)
+    result["load_average"] = os.getloadavg()
     print(json.dumps(result, ensure_ascii=False))
 
 
@@ -264,12 +268,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--decided-share", type=float, default=0.3)
     parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0, help="pause between a submit and the next claim (0: flat out)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
-    summary: dict = {"bench": "review_queue", "reviewers": args.reviewers, "candidates": args.candidates}
+    summary: dict = {
+        "bench": "review_queue",
+        "reviewers": args.reviewers,
+        "candidates": args.candidates,
+        "decided_share": args.decided_share,
+        "think_ms": args.think_ms,
+        "cpus": os.cpu_count(),
+    }
     with tempfile.TemporaryDirectory(prefix="marisa-bench-") as tmp:
         for name in args.backends.split(","):
             res = run_backend(name, args, Path(tmp))
@@ -279,6 +293,7 @@ def main() -> None:
             print(f"{name}: lease {lease}")
             print(f"{name}: baseline {base}")
             summary[name] = {
+                "load_average_during_run": [round(x, 2) for x in res["load_average"]],
                 "lease": lease,
                 "baseline": base,
                 "claim_p99_target_ms": TARGET_P99_MS[name],
