@@ -128,6 +128,65 @@ def _child(fmt: str, path: Path, lines: int) -> dict[str, Any]:
     }
 
 
+def _fill_db(path: Path) -> dict[str, Any]:
+    """Load the synthetic snapshot's corpus records into a fresh SQLite database (for create_snapshot)."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from annotation.models import Character, Source
+
+    call_command("migrate", verbosity=0)
+    Character.default()
+    source = Source.objects.create(title="synthetic", kind="script", encoding="utf-8", sha256="0" * 64)
+    start = time.perf_counter()
+    n_conv = n_lines = 0
+    with transaction.atomic(), connection.cursor() as cur, path.open("rb") as f:
+        lines: list[tuple] = []
+        for raw in f:
+            record = json.loads(raw)
+            if record["kind"] != "corpus":
+                continue
+            n_conv += 1
+            cur.execute(
+                "INSERT INTO annotation_conversation (source_id, position, title) VALUES (%s, %s, '')",
+                [source.pk, n_conv],
+            )
+            conv_id = cur.lastrowid
+            for i, line in enumerate(record["lines"]):
+                lines.append((conv_id, i, line["speaker"], line["text"], "prefix", ""))
+            if len(lines) >= 20000:
+                cur.executemany(_LINE_SQL, lines)
+                n_lines += len(lines)
+                lines = []
+        cur.executemany(_LINE_SQL, lines)
+        n_lines += len(lines)
+    return {"conversations": n_conv, "lines": n_lines, "fill_s": round(time.perf_counter() - start, 1)}
+
+
+_LINE_SQL = (
+    "INSERT INTO annotation_line (conversation_id, position, speaker, text, speaker_by, context)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+def _snapshot_child(lines: int) -> dict[str, Any]:
+    """create_snapshot over the filled database: read, hash, write, count; one streaming pass."""
+    from annotation.snapshots import create_snapshot
+
+    idle_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    snap = create_snapshot()
+    elapsed = time.perf_counter() - start
+    return {
+        "format": "create_snapshot",
+        "seconds": round(elapsed, 3),
+        "lines_per_s": round(snap.line_count / elapsed),
+        "lines": snap.line_count,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "idle_rss_mb": round(idle_kb / 1024, 1),
+    }
+
+
 def _setup_django() -> None:
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marisa_site.settings")
@@ -138,15 +197,45 @@ def _setup_django() -> None:
     django.setup()
 
 
+def _db_run(tmp: Path, path: Path, lines: int) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "MARISA_DATA_DIR": str(tmp / "data"),
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+    }
+    (tmp / "data").mkdir(exist_ok=True)
+    run = [sys.executable, __file__, "--child"]
+    fill = subprocess.run(
+        [*run, "fill-db", str(path), str(lines)], check=True, capture_output=True, text=True, env=env
+    )
+    filled = json.loads(fill.stdout.strip().splitlines()[-1])
+    out = subprocess.run(
+        [*run, "snapshot", str(path), str(lines)], check=True, capture_output=True, text=True, env=env
+    )
+    result = {**json.loads(out.stdout.strip().splitlines()[-1]), "db_fill": filled}
+    print(
+        f"create_snapshot from SQLite: {result['lines_per_s']:,} lines/s, {result['seconds']:.2f} s for "
+        f"{result['lines']:,} lines, peak RSS {result['peak_rss_mb']} MB (idle {result['idle_rss_mb']} MB)",
+        file=sys.stderr,
+    )
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--no-db", action="store_true", help="skip create_snapshot over a SQLite corpus")
     parser.add_argument("--child", nargs=3, metavar=("FMT", "FILE", "LINES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     _setup_django()
     if args.child:
         fmt, file, lines = args.child
-        print(json.dumps(_child(fmt, Path(file), int(lines))))
+        if fmt == "fill-db":
+            print(json.dumps(_fill_db(Path(file))))
+        elif fmt == "snapshot":
+            print(json.dumps(_snapshot_child(int(lines))))
+        else:
+            print(json.dumps(_child(fmt, Path(file), int(lines))))
         return
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         path = Path(tmp) / "snapshot.jsonl"
@@ -167,6 +256,8 @@ def main() -> None:
                 f"  peak RSS {r['peak_rss_mb']:6.1f} MB (idle {r['idle_rss_mb']:.1f} MB)  {r['bytes'] / 1e6:.0f} MB out",
                 file=sys.stderr,
             )
+        if not args.no_db:
+            results["create_snapshot"] = _db_run(Path(tmp), path, shape["lines"])
     base = results["baseline"]
     summary = {
         "lines": shape["lines"],
@@ -183,6 +274,7 @@ def main() -> None:
             results[f]["lines_per_s"] >= 100_000 and results[f]["peak_rss_mb"] < 200
             for f in ("jsonl", "text")
         ),
+        "create_snapshot": results.get("create_snapshot"),
         "cpu": os.cpu_count(),
     }
     print(json.dumps(summary))
