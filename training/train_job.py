@@ -20,6 +20,7 @@ from .jobs import (
     ProgressListener,
     character_spec,
     claim,
+    discard_incomplete_checkpoints,
     find_checkpoint,
     job_dir,
     mark_failed,
@@ -36,12 +37,17 @@ def base_model_spec(name_or_path: str, line_separator: str | None = None) -> Any
     from .base_models import resolve_base_model
 
     name = (name_or_path or "").strip()
-    sep = line_separator or settings.MARISA_LINE_SEPARATOR or None
     demo_dir = Path(settings.MARISA_DEMO_MODEL_DIR)
     if not name or Path(name).resolve() == demo_dir.resolve():
         ensure_demo_model(demo_dir)
-        name = str(demo_dir)
-    return resolve_base_model(name, line_separator=sep, demo_dir=demo_dir)
+        name = ""
+    return resolve_base_model(
+        name or None,
+        line_separator=line_separator or settings.MARISA_LINE_SEPARATOR or None,
+        demo_dir=demo_dir,
+        target_modules=settings.MARISA_LORA_TARGET_MODULES,
+        max_seq_length=settings.MARISA_MAX_SEQ_LENGTH,
+    )
 
 
 def ensure_demo_model(demo_dir: Path) -> None:
@@ -101,6 +107,8 @@ def _train(job: TrainingJob, hooks: JobHooks) -> None:
     character = character_spec(job.snapshot.character)
     _phase(job, "loading the base model")
     spec = base_model_spec(job.base_model, job.params.get("line_separator"))
+    if job.params.get("resume"):
+        discard_incomplete_checkpoints(job_dir(job))
     resume = bool(job.params.get("resume")) and find_checkpoint(job_dir(job)) is not None
     config = build_config(job, spec, resume)
     job_dir(job).mkdir(parents=True, exist_ok=True)

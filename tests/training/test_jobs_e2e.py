@@ -6,6 +6,7 @@ a worker killed mid-run (SIGKILL) reaped as failed and resumable, and the resume
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -76,8 +77,9 @@ def test_training_job_on_a_worker_makes_an_active_version_that_chats_and_generat
 
     out = StringIO()
     call_command("chat", stdin=StringIO("こんにちは\n/reset\n魔法を見せてよ\n/quit\nnot read\n"), stdout=out)
-    replies = [line.split("> ", 1)[1] for line in out.getvalue().splitlines() if line.startswith("魔理沙> ")]
-    assert len(replies) == 2, out.getvalue()
+    # Piped input echoes no newline after the `ユーザー> ` prompt, so replies follow it on the line.
+    replies = re.findall(r"魔理沙> (.*)", out.getvalue())
+    assert len(replies) == 2 and all(reply.strip() for reply in replies), out.getvalue()
     assert "(history cleared)" in out.getvalue()
 
     questions = make_questions(texts=("好きなものは？", "今日は何をする？", "霊夢をどう思う？"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -120,11 +121,18 @@ def test_resume_requeues_a_resumable_failed_job_only(django_capture_on_commit_ca
     assert job.params["max_steps"] == 10
 
 
-def test_find_checkpoint_picks_the_newest(tmp_path) -> None:
+def test_find_checkpoint_picks_the_newest_complete_one(tmp_path) -> None:
     assert jobs.find_checkpoint(tmp_path) is None
     for step in (2, 10, 4):
         (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    (tmp_path / "checkpoint-12").mkdir()  # a kill during the save: weights maybe, no state yet
+    (tmp_path / "checkpoint-14").mkdir()
+    (tmp_path / "checkpoint-14" / "trainer_state.json").write_text('{"global_st')  # cut mid-write
     assert jobs.find_checkpoint(tmp_path).name == "checkpoint-10"
+    removed = jobs.discard_incomplete_checkpoints(tmp_path)
+    assert sorted(p.name for p in removed) == ["checkpoint-12", "checkpoint-14"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-10", "checkpoint-2", "checkpoint-4"]
 
 
 @override_settings(MARISA_JOB_STALE_SECONDS=60)

@@ -20,6 +20,10 @@ class Command(BaseCommand):
     help = "Chat with the active model version in the terminal (/reset, /quit)."
     stealth_options = ("stdin",)
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # `--version ID` names a model version here, in place of Django's own --version flag.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--version", type=int, help="model version id (default: the active one)")
         parser.add_argument("--history-tokens", type=int, default=256, help="history token budget")
