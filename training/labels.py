@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from training.textformat import NAME_DELIMITER as _DELIM
-from training.textformat import CharacterSpec, Turn, line_bounds, render, speaker_label
+from training.textformat import CharacterSpec, Turn, render, speaker_label
 
 IGNORE = -100
 BATCH = 256  # conversations tokenized per call: the fast tokenizer parallelises a batch
@@ -126,39 +126,36 @@ def separator_ids(tokenizer: Any, sep: str) -> list[int]:
 # --- encoding a conversation -----------------------------------------------------------------------------
 
 
-def _is_boundary(starts: Sequence[int], ends: Sequence[int], pos: int) -> tuple[bool, int]:
-    """Whether char position `pos` falls between tokens, and the index of the first token at or after it."""
-    i = bisect_left(starts, pos)
-    return (i == 0 or ends[i - 1] <= pos), i
-
-
 def _from_offsets(
     ids: list[int],
     offsets: Sequence[tuple[int, int]],
-    bounds: list[int],
+    bounds: Sequence[int],
     spans: Sequence[tuple[int, int]],
-    span_lines: list[int],
+    span_lines: Sequence[int],
     sep_len: int,
     sep_ids: list[int],
 ) -> Encoded | None:
     """Labels from the offset mapping; None when any edge is not a token boundary (segment encoding then)."""
     if not ids:
         return Encoded(ids, [0] * len(bounds), {}, "offsets")
-    starts, ends = zip(*offsets, strict=True)
+    starts, ends = zip(*offsets, strict=False)  # offsets are sorted: bisect the starts (the hot loop)
+    bisect = bisect_left
     line_starts = []
     for pos in bounds[:-1]:
-        ok, i = _is_boundary(starts, ends, pos)
-        if not ok:
+        i = bisect(starts, pos)
+        if i and ends[i - 1] > pos:  # a token runs across the line start
             return None
         line_starts.append(i)
     line_starts.append(len(ids))
     targets: dict[int, tuple[int, int]] = {}
-    for (s, e), line in zip(spans, span_lines, strict=True):
-        ok_s, i_s = _is_boundary(starts, ends, s)
-        ok_u, i_u = _is_boundary(starts, ends, e - sep_len)
+    for (s, e), line in zip(spans, span_lines, strict=False):
+        i_s = bisect(starts, s)
+        u = e - sep_len
+        i_u = bisect(starts, u, i_s)
         i_e = line_starts[line + 1]  # the span ends where the next line starts (checked above)
-        # The separator must be exactly its own canonical ids, or the stop rule would never see it.
-        if not (ok_s and ok_u) or ids[i_u:i_e] != sep_ids:
+        # Straddling the utterance start or the separator start: re-encode by segments. The separator
+        # must be exactly its own canonical ids, or the stop rule would never see it.
+        if (i_s and ends[i_s - 1] > s) or (i_u and ends[i_u - 1] > u) or ids[i_u:i_e] != sep_ids:
             return None
         targets[line] = (i_s, i_e)
     return Encoded(ids, line_starts, targets, "offsets")
@@ -239,18 +236,34 @@ def _encode_batch(
             yield _from_segments(conv, tokenizer, character, sep, sep_ids)
         return
     rendered = [render(conv, character, sep) for conv in batch]
-    enc = tokenizer(
+    enc = tokenize_rendered(tokenizer, rendered)
+    yield from label_tokenized(batch, rendered, enc, tokenizer, character, sep, sep_ids, method)
+
+
+def tokenize_rendered(tokenizer: Any, rendered: Sequence[Any]) -> Any:
+    """The single tokenizer call of a batch: ids and character offsets, no special tokens."""
+    return tokenizer(
         [r.text for r in rendered],
         add_special_tokens=False,
         return_offsets_mapping=True,
         return_attention_mask=False,
         return_token_type_ids=False,
     )
+
+
+def label_tokenized(
+    batch: Sequence[Sequence[Turn]],
+    rendered: Sequence[Any],
+    enc: Any,
+    tokenizer: Any,
+    character: CharacterSpec,
+    sep: str,
+    sep_ids: list[int],
+    method: str = "auto",
+) -> Iterator[Encoded]:
+    """Target token ranges from the offsets of an already tokenized batch (segments where edges blur)."""
     for conv, r, ids, offsets in zip(batch, rendered, enc["input_ids"], enc["offset_mapping"], strict=True):
-        span_lines = [i for i, t in enumerate(conv) if character.is_character(t.speaker)]
-        got = _from_offsets(
-            ids, offsets, line_bounds(conv, character, sep), r.target_spans, span_lines, len(sep), sep_ids
-        )
+        got = _from_offsets(ids, offsets, r.line_starts, r.target_spans, r.span_lines, len(sep), sep_ids)
         if got is None:
             if method == "offsets":
                 raise ValueError("a span edge falls inside a token; use method='auto' or 'segments'")
@@ -286,13 +299,14 @@ def examples_from(
             stats["truncated_lines"] += 1
         window = encoded.ids[a:b]
         labels = [IGNORE] * len(window)
+        trained = 0
         for line in range(max(first, trained_upto), end):
             rng = encoded.targets.get(line)
             if rng is not None and rng[0] < b:
                 s, e = rng[0] - a, min(rng[1], b) - a
                 labels[s:e] = window[s:e]
+                trained += e - s
         trained_upto = max(trained_upto, end)
-        trained = sum(1 for x in labels if x != IGNORE)
         if trained == 0:
             stats["dropped_windows"] += 1  # no target token: a NaN loss
             continue

@@ -10,12 +10,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 # Written between a speaker's name and the utterance. The demo tokenizer's pre-tokenizer splits after it,
 # and labels.py makes the end of it a token boundary for every other tokenizer.
 NAME_DELIMITER = ": "
 
 
+@lru_cache(maxsize=4096)
 def match_key(name: str) -> str:
     """Key for comparing speaker names: NFKC (only for matching, never stored) without outer spaces."""
     return unicodedata.normalize("NFKC", name).strip()
@@ -35,11 +37,12 @@ class CharacterSpec:
     aliases: frozenset[str] = field(default_factory=frozenset)
     user_name: str = "ユーザー"
 
+    @cached_property
+    def _keys(self) -> frozenset[str]:
+        return frozenset(match_key(name) for name in (self.prompt_name, *self.aliases))
+
     def is_character(self, speaker: str) -> bool:
-        key = match_key(speaker)
-        if key == match_key(self.prompt_name):
-            return True
-        return any(key == match_key(alias) for alias in self.aliases)
+        return match_key(speaker) in self._keys
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Rendered:
 
     text: str
     target_spans: tuple[tuple[int, int], ...]
+    # Where each line starts, plus the end of the text (len(turns) + 1 entries); and, for each target
+    # span, the index of its line. Both derive from the turns; labels.py uses them to avoid re-rendering.
+    line_starts: tuple[int, ...] = ()
+    span_lines: tuple[int, ...] = ()
 
 
 def speaker_label(speaker: str, character: CharacterSpec) -> str:
@@ -60,16 +67,21 @@ def render(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> Rendere
         raise ValueError("the line separator must not be empty")
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
+    starts = [0]
+    span_lines: list[int] = []
     pos = 0
-    for turn in turns:
-        prefix = speaker_label(turn.speaker, character) + NAME_DELIMITER
+    for i, turn in enumerate(turns):
+        is_her = character.is_character(turn.speaker)
+        prefix = (character.prompt_name if is_her else turn.speaker) + NAME_DELIMITER
         line = prefix + turn.text + sep
-        if character.is_character(turn.speaker):
+        if is_her:
             # The span starts right after "名前: " and ends after the separator, so the model learns to stop.
             spans.append((pos + len(prefix), pos + len(line)))
+            span_lines.append(i)
         parts.append(line)
         pos += len(line)
-    return Rendered(text="".join(parts), target_spans=tuple(spans))
+        starts.append(pos)
+    return Rendered("".join(parts), tuple(spans), tuple(starts), tuple(span_lines))
 
 
 def chat_prompt(history: Sequence[Turn], user_text: str, character: CharacterSpec, sep: str) -> str:
