@@ -141,6 +141,10 @@ SCENE_HEADING_RE = re.compile(
 SCENE_WORDS_RE = re.compile(r"暗転|場面|転換|翌|幕")
 PARTICLE_END_RE = re.compile(r"[はがをにもへとで]$")
 CLOSERS = {"「": "」", "『": "』"}
+# The common well-formed lines, 名前「台詞」 and 名前：台詞, with no markup, directions or nesting.
+FAST_SPEECH_RE = re.compile(
+    rf"^({_NAME})(?:「([^「」（［《｜]*)」|[：:][ \u3000]*([^\s「（［《｜][^（［《｜]*))$"
+)
 
 
 def strip_directions(text: str) -> tuple[str, bool]:
@@ -180,6 +184,9 @@ def _close_ss(text: str) -> tuple[str, bool]:
     """`text` starts with an opening bracket: (the quoted words, closed?) counting nested brackets."""
     opener = text[0]
     closer = CLOSERS[opener]
+    if text.count(opener) == 1:  # no nesting: no need to walk the characters
+        end = text.find(closer)
+        return (text[1:end], True) if end >= 0 else (text[1:], False)
     depth = 0
     for i, ch in enumerate(text):
         if ch == opener:
@@ -205,8 +212,23 @@ class ScriptParser:
         self.blank_since_speech = False
         self.direction_since_blank = False
         self.force_break = False
+        self.names: dict[str, str | None] = {}
+        self.done: list[ParsedConversation] = []
 
-    def feed(self, raw: str) -> Iterator[ParsedConversation]:
+    def feed(self, raw: str) -> None:
+        """Take one raw line; finished conversations collect in self.done."""
+        fast = FAST_SPEECH_RE.match(raw)
+        if fast is not None and not (self.in_cast or self.in_direction):
+            name = self._speaker_name(fast.group(1))
+            if name:
+                quoted = fast.group(2)
+                self._open(name, "" if quoted is not None else fast.group(3), "colon")
+                if quoted is not None:  # a closed 名前「台詞」: the commonest line, stored at once
+                    self.speaker = None
+                    text = quoted.strip(SPACES)
+                    if text:
+                        self.conv.append(ParsedLine(name, text))
+                return
         if is_break_note(raw):
             self.force_break = True
         line = strip_markup(raw) if ("［＃" in raw or "《" in raw or "｜" in raw) else raw
@@ -231,8 +253,9 @@ class ScriptParser:
             if not stripped:
                 return
         speech = match_speech(line)
-        if speech and self._is_speaker(speech[0]):
-            yield from self._open(*speech)
+        name = self._speaker_name(speech[0]) if speech else None
+        if speech and name:
+            self._open(name, speech[1], speech[2])
             return
         self._unprefixed(stripped)
 
@@ -245,9 +268,15 @@ class ScriptParser:
             self.cast.add(clean_speaker(name))
         return True
 
-    def _is_speaker(self, name: str) -> bool:
-        name = clean_speaker(name)
-        return bool(name) and (name not in SETTING_NAMES or name in self.cast)
+    def _speaker_name(self, written: str) -> str | None:
+        """The cleaned speaker for a name prefix, or None when it is no speaker (時, 所, a number...)."""
+        if written in self.names:
+            return self.names[written]
+        name = clean_speaker(written)
+        ok = name and not _bad_name(written) and (name not in SETTING_NAMES or name in self.cast)
+        if len(self.names) < 10000:  # names repeat: the cache keeps a big script fast
+            self.names[written] = name if ok else None
+        return name if ok else None
 
     def _blank(self) -> None:
         if self.in_cast and self.cast:
@@ -258,13 +287,17 @@ class ScriptParser:
             self.blank_since_speech = True
             self.direction_since_blank = False
 
-    def _open(self, name: str, rest: str, style: str) -> Iterator[ParsedConversation]:
-        self._close_speech()
+    def _open(self, name: str, rest: str, style: str) -> None:
+        if self.speaker is not None:
+            self._close_speech()
         if self.force_break or (self.blank_since_speech and not self.direction_since_blank):
-            yield from self.flush()
+            self.flush()
+        elif len(self.conv) >= MAX_LINES_PER_CONVERSATION:
+            self.flush()
         self.force_break = self.blank_since_speech = self.direction_since_blank = False
-        self.speaker, self.style, self.parts = clean_speaker(name), style, []
-        self._add(rest)
+        self.speaker, self.style, self.parts = name, style, []
+        if rest:
+            self._add(rest)
 
     def _unprefixed(self, stripped: str) -> None:
         if self.speaker is not None:
@@ -301,11 +334,11 @@ class ScriptParser:
             self.conv.append(ParsedLine(self.speaker, text))
         self.speaker, self.parts, self.style = None, [], ""
 
-    def flush(self) -> Iterator[ParsedConversation]:
+    def flush(self) -> None:
         self._close_speech()
         if self.conv:
             lines, self.conv = self._fix_cast_typos(self.conv), []
-            yield ParsedConversation(lines)
+            self.done.append(ParsedConversation(lines))
 
     def _fix_cast_typos(self, lines: list[ParsedLine]) -> list[ParsedLine]:
         """A speaker missing from the cast list, between two turns of one member in a two-person exchange,
@@ -326,11 +359,14 @@ class ScriptParser:
 
 def parse_script(lines: Iterable[str]) -> Iterator[ParsedConversation]:
     parser = ScriptParser()
+    feed, done = parser.feed, parser.done
     for raw in aozora_body(lines):
-        yield from parser.feed(raw)
-        if len(parser.conv) >= MAX_LINES_PER_CONVERSATION:
-            yield from parser.flush()
-    yield from parser.flush()
+        feed(raw)
+        if done:
+            yield from done
+            done.clear()
+    parser.flush()
+    yield from done
 
 
 # --- JSONL and CSV ----------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ conversation by conversation; rows go to the database in batches, so memory stay
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -26,6 +28,28 @@ ImportError_ = ImportFailed  # the name used in the team's interface notes
 HEAD_LINES = 200
 CONVERSATION_BATCH = 500
 LINE_BATCH = 5000
+
+
+# SQLite's page cache during an import: the Line indexes of a big file outgrow the default 2 MB and every
+# insert would then fault pages back in (a 100 MB script imported 4x slower). Pages are only allocated
+# as used, so small imports cost nothing.
+IMPORT_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def _sqlite_cache(kib: int) -> Iterator[None]:
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 class DuplicateImport(ImportFailed):
@@ -96,8 +120,12 @@ def import_path(
         size_bytes=stream.size or path.stat().st_size,
         imported_by=user if getattr(user, "is_authenticated", False) else None,
     )
+    # The parsers allocate millions of short-lived acyclic objects; the cyclic collector would rescan
+    # the whole heap over and over (a third of a big import's time), so it pauses for the import.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _sqlite_cache(IMPORT_CACHE_KIB):
             source.save()
             result = _store(source, conversations)
             if result.lines == 0:
@@ -109,6 +137,9 @@ def import_path(
     except IntegrityError:
         _refuse_duplicate(sha256)  # another import of the same file won the race
         raise
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return result
 
 
@@ -127,38 +158,50 @@ def _batches(conversations: Iterator[ParsedConversation]) -> Iterator[list[Parse
 
 def _store(source: Source, conversations: Iterator[ParsedConversation]) -> ImportResult:
     speakers: Counter[str] = Counter()
-    n_conv = n_lines = unknown = 0
+    n_conv = n_lines = 0
+    insert = _LineInserter()
     for batch in _batches(conversations):
         rows = Conversation.objects.bulk_create(
             [Conversation(source=source, position=n_conv + i, title=c.title) for i, c in enumerate(batch)]
         )
         n_conv += len(rows)
-        values = []
-        for row, conv in zip(rows, batch, strict=True):
-            for position, line in enumerate(conv.lines):
-                values.append((row.pk, position, line.speaker, line.text, line.speaker_by, line.context))
-                if line.speaker:
-                    speakers[line.speaker] += 1
-                else:
-                    unknown += 1
-        _insert_lines(values)
+        values = [
+            (row.pk, position, line.speaker, line.text, line.speaker_by, line.context)
+            for row, conv in zip(rows, batch, strict=True)
+            for position, line in enumerate(conv.lines)
+        ]
+        speakers.update(v[2] for v in values)  # counted in C: this is the hot path of a big import
+        insert(values)
         n_lines += len(values)
+    unknown = speakers.pop("", 0)
     return ImportResult(source, n_conv, n_lines, dict(speakers.most_common()), unknown)
 
 
-def _insert_lines(values: list[tuple]) -> None:
-    """A batched INSERT of Line rows: the hot path of a big import, so no model instances are built."""
-    if not values:
-        return
-    meta = Line._meta
-    columns = [
-        meta.get_field(name).column
-        for name in ("conversation", "position", "speaker", "text", "speaker_by", "context")
-    ]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+class _LineInserter:
+    """Multi-row INSERTs of Line rows on the connection's own DB-API cursor, inside the open transaction.
+
+    The hot path of a big import: no model instances, no debug query log, and one statement per
+    ROWS_PER_STATEMENT rows (about three times faster on SQLite than executemany's row-by-row steps).
+    """
+
+    ROWS_PER_STATEMENT = 150  # 900 parameters: under SQLite's oldest limit of 999
+    FIELDS = ("conversation", "position", "speaker", "text", "speaker_by", "context")
+
+    def __init__(self) -> None:
+        meta = Line._meta
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(meta.get_field(name).column) for name in self.FIELDS)
+        mark = "?" if connection.vendor == "sqlite" else "%s"
+        self.row_sql = "(" + ", ".join([mark] * len(self.FIELDS)) + ")"
+        self.head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+        self.full_sql = self.head + ", ".join([self.row_sql] * self.ROWS_PER_STATEMENT)
+        connection.ensure_connection()
+        self.cursor = connection.connection.cursor()
+
+    def __call__(self, values: list[tuple]) -> None:
+        step = self.ROWS_PER_STATEMENT
+        for start in range(0, len(values), step):
+            chunk = values[start : start + step]
+            params = [item for row in chunk for item in row]
+            sql = self.full_sql if len(chunk) == step else self.head + ", ".join([self.row_sql] * len(chunk))
+            self.cursor.execute(sql, params)
