@@ -19,6 +19,10 @@ from ._wait import JobBar, follow
 class Command(BaseCommand):
     help = "Generate N candidate replies per question of a question set with a model version."
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # `--version ID` names a model version here, in place of Django's own --version flag.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--question-set", required=True, help="question set name")
         parser.add_argument("--version", type=int, help="model version id (default: the active one)")

@@ -1,0 +1,60 @@
+"""`manage.py generate`: a GenerationJob run inline (no worker), N candidates per question with sampling."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from annotation.models import Candidate
+from training.models import GenerationJob, Job
+
+from .job_factories import make_questions, make_version
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_generate_waits_inline_and_stores_candidates_with_sampling(demo_model_dir: Path) -> None:
+    # The bare demo base model (no adapter) stands in for a trained version: same code path, faster.
+    version = make_version(name="demo-base", base_model=str(demo_model_dir), adapter_dir="")
+    questions = make_questions(texts=("好きなものは？", "今日は何をする？", "霊夢をどう思う？"))
+    out = StringIO()
+    call_command(
+        "generate",
+        "--question-set",
+        questions.name,
+        "--version",
+        str(version.pk),
+        "--n",
+        "2",
+        "--batch-size",
+        "4",
+        "--temperature",
+        "0.9",
+        "--max-new-tokens",
+        "16",
+        "--seed",
+        "7",
+        "--wait",
+        "--inline",
+        "--json",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["status"] == Job.Status.SUCCEEDED and summary["candidates"] == 6
+    job = GenerationJob.objects.get(pk=summary["job"])
+    assert job.step == job.total_steps == 3
+    per_question = {q.pk: q.candidates.count() for q in questions.questions.all()}
+    assert set(per_question.values()) == {2}
+    sampling = Candidate.objects.first().sampling
+    assert sampling["temperature"] == 0.9 and sampling["max_new_tokens"] == 16 and sampling["seed"] == 7
+
+
+def test_generate_names_the_question_sets_when_one_is_missing() -> None:
+    make_questions(name="demo")
+    with pytest.raises(CommandError, match="there are: demo"):
+        call_command("generate", "--question-set", "nope", stdout=StringIO())
