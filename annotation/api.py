@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -107,6 +108,15 @@ def _date_param(request: Request, name: str) -> datetime | None:
         value = None
     if value is None:
         raise ValidationError({name: "must be an ISO 8601 date or date-time"})
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value)  # a date-time without offset is in the site's time zone
+    return value
+
+
+def _text_param(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    if value is not None and "\x00" in value:
+        raise ValidationError({name: "must not contain NUL characters"})
     return value
 
 
@@ -211,7 +221,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         source = _int_param(self.request, "source")
         if source is not None:
             qs = qs.filter(source_id=source)
-        speaker = self.request.query_params.get("speaker")
+        speaker = _text_param(self.request, "speaker")
         if speaker:
             qs = qs.filter(pk__in=Line.objects.filter(speaker=speaker).values("conversation_id"))
         return qs
@@ -239,8 +249,9 @@ class LineViewSet(viewsets.ReadOnlyModelViewSet):
         conversation = _int_param(self.request, "conversation")
         if conversation is not None:
             qs = qs.filter(conversation_id=conversation)
-        if "speaker" in self.request.query_params:
-            qs = qs.filter(speaker=self.request.query_params["speaker"])
+        speaker = _text_param(self.request, "speaker")
+        if speaker is not None:
+            qs = qs.filter(speaker=speaker)
         return qs
 
 

@@ -35,6 +35,27 @@ def _status_filter(request: Request, qs: QuerySet) -> QuerySet:
     return _filter_dates(request, qs, "created_at")
 
 
+def _checked_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Numbers and switches must have the type of their default: a bad one is a 400 now, not a failed job later."""
+    defaults = jobs.default_train_params()
+    errors = {}
+    for key, value in params.items():
+        default = defaults.get(key)
+        if isinstance(default, bool) and not isinstance(value, bool):
+            errors[key] = "must be true or false"
+        elif (
+            isinstance(default, int)
+            and not isinstance(default, bool)
+            and (isinstance(value, bool) or not isinstance(value, int))
+        ):
+            errors[key] = "must be an integer"
+        elif isinstance(default, float) and (isinstance(value, bool) or not isinstance(value, int | float)):
+            errors[key] = "must be a number"
+    if errors:
+        raise ValidationError({"params": errors})
+    return params
+
+
 class JobActionsMixin:
     """cancel / resume for both job kinds (staff: they are writes)."""
 
@@ -76,10 +97,9 @@ class TrainingJobViewSet(JobActionsMixin, mixins.CreateModelMixin, viewsets.Read
         snapshot = DatasetSnapshot.objects.filter(pk=data["snapshot"]).first()
         if snapshot is None:
             raise ValidationError({"snapshot": "no such snapshot"})
+        params = _checked_params(data.get("params") or {})
         try:
-            job = jobs.launch_training_job(
-                snapshot, data.get("base_model") or None, data.get("params"), request.user
-            )
+            job = jobs.launch_training_job(snapshot, data.get("base_model") or None, params, request.user)
         except ValueError as exc:
             raise ValidationError({"params": str(exc)}) from None
         return Response(s.TrainingJobSerializer(job).data, status=status.HTTP_201_CREATED)

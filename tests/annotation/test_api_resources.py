@@ -209,3 +209,16 @@ def test_reviewer_cannot_launch_jobs() -> None:
     client.force_authenticate(make_user("rev", "reviewer"))
     assert client.post("/api/training-jobs/", {"snapshot": snap.pk}, format="json").status_code == 403
     assert TrainingJob.objects.count() == 0
+
+
+def test_bad_training_parameters_are_refused_before_a_job_exists(staff: APIClient) -> None:
+    snap = _rich_snapshot()
+    for params in ({"learning_rate": "fast"}, {"max_steps": 1.5}, {"packing": "yes"}):
+        response = staff.post("/api/training-jobs/", {"snapshot": snap.pk, "params": params}, format="json")
+        assert response.status_code == 400, params
+    assert staff.post("/api/training-jobs/", {"snapshot": 999}, format="json").status_code == 400
+    assert TrainingJob.objects.count() == 0
+
+
+def test_nul_in_a_text_filter_is_a_400(staff: APIClient) -> None:
+    assert staff.get("/api/lines/?speaker=a%00b").status_code == 400
