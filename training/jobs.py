@@ -115,7 +115,12 @@ def _send(task_name: str, job: Job) -> bool:
     job.celery_task_id = task_id
 
     def publish() -> None:
+        from marisa_site.broker import broker_reachable
+
         try:
+            # A quick ping first: kombu would spend seconds retrying a dead broker inside a web request.
+            if not broker_reachable(timeout=1.0):
+                raise ConnectionError(f"no answer from {app.conf.broker_url}")
             app.send_task(task_name, args=[job.pk], task_id=task_id, retry=False)
         except Exception as exc:  # broker down: the job stays queued and says so
             log.warning("could not queue %s %s: %s", task_name, job.pk, exc)
@@ -408,6 +413,17 @@ def reap_stale_jobs(now: Any = None) -> int:
     if reaped:
         log.warning("marked %d stale job(s) failed", reaped)
     return reaped
+
+
+def send_unsent_jobs() -> int:
+    """Queued jobs whose message never reached the broker (it was down at launch): send them now."""
+    sent = 0
+    for model in (TrainingJob, GenerationJob):
+        for job in model.objects.filter(status=Job.Status.QUEUED, phase__startswith="not sent"):
+            model.objects.filter(pk=job.pk).update(phase="waiting for a worker on the gpu queue")
+            _send(_task_name(job), job)
+            sent += 1
+    return sent
 
 
 # --- the data a training job reads -----------------------------------------------------------------

@@ -27,6 +27,9 @@ def run_generation_job(self, job_id: int) -> str | None:  # noqa: ANN001
 
 @shared_task(name="training.tasks.reap_stale_jobs")
 def reap_stale_jobs() -> int:
+    """Every minute (beat): fail jobs whose worker died; send jobs launched while the broker was down."""
     from .jobs import reap_stale_jobs as reap
+    from .jobs import send_unsent_jobs
 
+    send_unsent_jobs()
     return reap()

@@ -190,3 +190,29 @@ def test_launch_sends_the_task_to_the_gpu_queue(redis_url: str) -> None:
     assert job.celery_task_id.encode() in messages[0]
     assert b"training.tasks.run_training_job" in messages[0]
     client.delete("gpu")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_launched_while_the_broker_is_down_says_so_and_is_sent_later(redis_url: str) -> None:
+    from django.conf import settings
+
+    from marisa_site.celery import app
+
+    client = redis.Redis.from_url(redis_url)
+    client.delete("gpu")
+    snapshot = make_snapshot()
+    dead = "redis://127.0.0.1:1/0"
+    with override_settings(CELERY_BROKER_URL=dead):
+        app.conf.broker_url = dead
+        try:
+            job = jobs.launch_training_job(snapshot, "", {"max_steps": 3}, None)
+        finally:
+            app.conf.broker_url = settings.CELERY_BROKER_URL
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED and job.phase.startswith("not sent")
+    assert client.llen("gpu") == 0
+    assert jobs.send_unsent_jobs() == 1
+    job.refresh_from_db()
+    assert client.llen("gpu") == 1 and job.celery_task_id.encode() in client.lindex("gpu", 0)
+    assert not job.phase.startswith("not sent")
+    client.delete("gpu")
