@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from annotation.exports import ExportContext, chat_messages, export_bytes
+from annotation.exports import ExportContext, chat_messages, export_bytes, render_text
 from annotation.models import Candidate
 from annotation.snapshots import create_snapshot, export_context
 from tests.annotation.api_factories import make_candidate, make_question, seed_corpus
@@ -165,3 +167,35 @@ def test_command_shows_progress_on_stderr_and_a_json_summary(
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["snapshot"] == snap.pk and summary["lines"] == snap.line_count
     assert summary["bytes"] == out.stat().st_size
+
+
+SPEAKER_POOL = [
+    "魔理沙",
+    "まりさ",
+    "霧雨魔理沙",
+    "霊夢",
+    "",
+    "ユーザー",
+    "魔理沙 ",
+    "ﾏﾘｻ",
+    "Marisa",
+    "魔理沙の声",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(SPEAKER_POOL) | st.text(max_size=6), st.text(max_size=30)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from(["\n", "[SEP]", "<NL>"]),
+)
+def test_text_export_renders_exactly_as_training_does(turns: list[tuple[str, str]], sep: str) -> None:
+    from training.textformat import Turn, render
+
+    ctx = ExportContext(prompt_name="魔理沙", names=frozenset({"魔理沙", "まりさ", "霧雨魔理沙"}), sep=sep)
+    lines = [{"speaker": sp, "text": text} for sp, text in turns]
+    expected = render([Turn(sp or "？", text) for sp, text in turns], ctx.spec, sep).text
+    assert render_text(lines, ctx) == expected
