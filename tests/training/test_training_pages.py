@@ -109,10 +109,12 @@ def test_cancel_and_resume_buttons_change_the_job() -> None:
 def test_versions_page_shows_metrics_and_activates() -> None:
     old = make_version(name="v-old", metrics={"train_loss": 2.0, "eval": {"loss": 1.75, "perplexity": 5.75}})
     old.activate()
-    new = make_version(name="v-new", metrics={"train_loss": 1.5, "eval": {"loss": 1.25}})
+    samples = [{"prompt": "霊夢: よう\n魔理沙: ", "reply": "元気だぜ", "base_reply": "ですわ"}]
+    new = make_version(name="v-new", metrics={"train_loss": 1.5, "eval": {"loss": 1.25, "samples": samples}})
     staff = client_for(make_user())
     html = staff.get(reverse("training:versions")).content.decode()
     assert "v-old" in html and "v-new" in html and "1.75" in html and "5.75" in html
+    assert "元気だぜ" in html and "ですわ" in html
     response = staff.post(reverse("training:version_activate", args=[new.pk]))
     assert response.status_code == 302
     assert ModelVersion.active() == new

@@ -28,3 +28,10 @@ def sig(value: float | None, digits: int = 4) -> str:
         return f"{float(value):.{int(digits)}g}"
     except (TypeError, ValueError):
         return str(value)
+
+
+@register.filter
+def tail(text: str, length: int = 80) -> str:
+    """The end of a long prompt: the turns the reply answers."""
+    text = str(text or "")
+    return text if len(text) <= int(length) else "…" + text[-int(length) :]
