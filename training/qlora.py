@@ -165,6 +165,7 @@ def make_trainer(
     hooks: TrainingHooks | None = None,
     packing: bool = False,
     collator: Any = None,
+    quiet: bool | None = None,
 ) -> tuple[Any, Any]:
     """The HF Trainer and its progress callback (whose `counter` counts real, trained and padded tokens)."""
     import torch
