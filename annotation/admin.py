@@ -119,3 +119,10 @@ class DatasetSnapshotAdmin(admin.ModelAdmin):
         "created_at",
     ]
     readonly_fields = ["sha256", "path", "created_at"]
+
+    # Snapshots are immutable (helper "api"): made by the Snapshots page or POST /api/snapshots/, never edited.
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False

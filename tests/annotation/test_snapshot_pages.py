@@ -53,3 +53,17 @@ def test_detail_shows_what_changed_since_the_previous_snapshot(client) -> None: 
 def test_anonymous_is_sent_to_login(client) -> None:  # noqa: ANN001
     response = client.get("/corpus/snapshots/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_admin_shows_snapshots_read_only(client) -> None:  # noqa: ANN001
+    from django.contrib.auth.models import User
+
+    seed_corpus()
+    snap = create_snapshot()
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    page = client.get(f"/admin/annotation/datasetsnapshot/{snap.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    client.post(f"/admin/annotation/datasetsnapshot/{snap.pk}/change/", {"conversation_count": 0})
+    snap.refresh_from_db()
+    assert snap.conversation_count == 2
+    assert client.get("/admin/annotation/datasetsnapshot/add/").status_code == 403
