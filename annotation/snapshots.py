@@ -179,6 +179,9 @@ def create_snapshot(character: Character | None = None, user=None) -> DatasetSna
     final = snapshot_dir() / f"{sha}.jsonl"
     try:
         with transaction.atomic():
+            # Two creates at once serialise on the character row (PostgreSQL; SQLite's IMMEDIATE transactions
+            # already do), so the second finds the first's snapshot instead of adding a twin.
+            list(Character.objects.select_for_update().filter(pk=character.pk).values_list("pk", flat=True))
             existing = DatasetSnapshot.objects.filter(sha256=sha, character=character).first()
             if existing:
                 return existing
