@@ -78,3 +78,18 @@ def test_corpus_parser_reads_script_lines_and_skips_directions(tmp_path: Path) -
         "■ 第一話\n\n（魔理沙が来る）\n魔理沙「よう、霊夢」\n霊夢：　何よ\nアリス: ふうん\n", encoding="utf-8"
     )
     assert list(corpus_lines(corpus)) == [("魔理沙", "よう、霊夢"), ("霊夢", "何よ"), ("アリス", "ふうん")]
+
+
+def test_build_demo_model_command_if_missing_reports_the_existing_build(demo_model_dir: Path) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out, err = StringIO(), StringIO()
+    call_command(
+        "build_demo_model", "--out", str(demo_model_dir), "--if-missing", "--json", stdout=out, stderr=err
+    )
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["built"] is False and summary["path"] == str(demo_model_dir)
+    assert summary["line_separator"] == "\n" and summary["lines"] > 100
+    assert "already built" in err.getvalue()

@@ -241,3 +241,22 @@ def test_trained_spans_mark_exactly_the_characters_utterances(tokenizers: dict[s
     text = render(conv, MARISA, "\n").text
     spans = trained_spans(conv, tokenizers[name], MARISA, "\n")
     assert [text[s:e] for s, e in spans] == ["　いいだろ\n", "\n"]
+
+
+@pytest.mark.parametrize("name", ["demo", "byte_bpe"])
+def test_windows_fit_and_train_each_utterance_once_for_any_max_length(
+    tokenizers: dict[str, Any], name: str
+) -> None:
+    tokenizer = tokenizers[name]
+
+    @PROPERTY
+    @given(st.lists(turn, min_size=1, max_size=14), st.integers(24, 120), st.integers(0, 3))
+    def run(conv: list[Turn], max_length: int, overlap: int) -> None:
+        examples, stats = build_examples([conv], tokenizer, MARISA, "\n", max_length, overlap_lines=overlap)
+        assert all(len(e["input_ids"]) <= max_length for e in examples)
+        assert all(any(lab != IGNORE for lab in e["labels"]) for e in examples)
+        runs = [run for e in examples for run in trained_runs(e, tokenizer)]
+        if stats["truncated_lines"] == 0:
+            assert runs == expected_runs(conv, "\n")
+
+    run()
