@@ -43,3 +43,17 @@ def test_failure_is_a_command_error_with_one_line(tmp_path):
         _run(str(path))
     assert str(info.value) == "import failed: the file is empty"
     assert Source.objects.count() == 0
+
+
+def test_import_on_postgresql_and_exit_status_on_failure(postgres_url, tmp_path, corpora):
+    """The raw multi-row INSERT path (RETURNING ids) on PostgreSQL, through the real command line."""
+    from tests import servers
+
+    env = servers.django_env(postgres_url, "redis://127.0.0.1:1/0", MARISA_DATA_DIR=str(tmp_path))
+    servers.manage(env, "migrate", "-v0")
+    done = servers.manage(env, "import_dialogue", str(corpora / "aozora" / "botchan.txt"), "--json")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (result["lines"], result["title"]) == (340, "坊っちゃん")
+    again = servers.manage(env, "import_dialogue", str(corpora / "aozora" / "botchan.txt"), check=False)
+    assert again.returncode != 0
+    assert "already imported as 「坊っちゃん」" in again.stderr.strip().splitlines()[-1]
