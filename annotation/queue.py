@@ -245,34 +245,82 @@ def submit(
         action = "edit"
     now = timezone.now()
     decided = status != PENDING
+    changes = {
+        "status": status,
+        "final_text": final,
+        "reject_reason": reason if action == "reject" else "",
+        "lease_owner_id": None,
+        "lease_expires_at": None,
+        "decided_by_id": user.pk if decided else None,
+        "decided_at": now if decided else None,
+    }
+    record = ReviewAction(
+        candidate_id=candidate_id,
+        user=user,
+        action=action,
+        status_before=PENDING,
+        status_after=status,
+        text_before=cand.final_text,
+        text_after=final if decided and action != "reject" else (text or ""),
+        reason=reason,
+        version=version,
+        created_at=now,
+    )
+    if connection.vendor == "postgresql" and action != "skip":
+        done = _update_and_log(candidate_id, user, version, changes, record)
+    else:
+        done = _update_then_log(candidate_id, user, version, changes, record, skip=action == "skip")
+    if not done:
+        raise Conflict(_why_refused(candidate_id, user, version), _current(candidate_id))
+    return record
+
+
+def _update_then_log(
+    candidate_id: int, user, version: int, changes: dict, record: ReviewAction, skip: bool
+) -> bool:
+    """The conditional UPDATE and the log row in one short transaction."""
     with write_gate(), transaction.atomic():
         updated = Candidate.objects.filter(
             pk=candidate_id, version=version, status=PENDING, lease_owner=user
-        ).update(
-            status=status,
-            final_text=final,
-            reject_reason=reason if action == "reject" else "",
-            version=F("version") + 1,
-            lease_owner=None,
-            lease_expires_at=None,
-            decided_by=user if decided else None,
-            decided_at=now if decided else None,
-        )
+        ).update(version=F("version") + 1, **changes)
         if not updated:
-            raise Conflict(_why_refused(candidate_id, user, version), _current(candidate_id))
-        if action == "skip":
+            return False
+        if skip:
             CandidateSkip.objects.get_or_create(candidate_id=candidate_id, user=user)
-        return ReviewAction.objects.create(
-            candidate_id=candidate_id,
-            user=user,
-            action=action,
-            status_before=PENDING,
-            status_after=status,
-            text_before=cand.final_text,
-            text_after=final if decided and action != "reject" else (text or ""),
-            reason=reason,
-            version=version,
-        )
+        record.save()
+        return True
+
+
+def _update_and_log(candidate_id: int, user, version: int, changes: dict, record: ReviewAction) -> bool:
+    """PostgreSQL: the same, as one statement (an UPDATE inside a WITH feeding the INSERT).
+
+    One round trip instead of four (BEGIN, UPDATE, INSERT, COMMIT), and still all or nothing.
+    """
+    q = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sets = ", ".join(f"{q(col)} = %s" for col in changes)
+    log_fields = [
+        f for f in ReviewAction._meta.concrete_fields if not f.primary_key and f.attname != "candidate_id"
+    ]
+    values = [
+        adapt(v) if isinstance(v, datetime) else v
+        for v in (f.get_db_prep_value(getattr(record, f.attname), connection) for f in log_fields)
+    ]
+    sql = (
+        f"WITH upd AS (UPDATE {q(Candidate._meta.db_table)} SET {sets}, version = version + 1 "
+        f"WHERE id = %s AND version = %s AND status = 'pending' AND lease_owner_id = %s RETURNING id) "
+        f"INSERT INTO {q(ReviewAction._meta.db_table)} (candidate_id, {', '.join(q(f.column) for f in log_fields)}) "
+        f"SELECT upd.id, {', '.join(['%s'] * len(log_fields))} FROM upd RETURNING id"
+    )
+    params = [adapt(v) if isinstance(v, datetime) else v for v in changes.values()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, candidate_id, version, user.pk, *values])
+        rows = cursor.fetchall()
+    if not rows:
+        return False
+    record.pk = rows[0][0]
+    record._state.adding = False
+    return True
 
 
 def last_undoable(user) -> ReviewAction | None:

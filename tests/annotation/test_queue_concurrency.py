@@ -49,6 +49,11 @@ print(json.dumps({
     "decided": Candidate.objects.exclude(status="pending").count(),
     "actions": sum(per_item.values()),
     "max_actions_per_item": max(per_item.values(), default=0),
+    "log_matches_items": all(
+        a.status_after == a.candidate.status and a.user_id == a.candidate.decided_by_id
+        and (a.action != "edit" or a.text_after == a.candidate.final_text)
+        for a in ReviewAction.objects.select_related("candidate")
+    ),
 }))
 """
 
@@ -114,6 +119,7 @@ def run_reviewers(env: dict[str, str], tokens: list[str]) -> None:
         "decided": CANDIDATES,
         "actions": CANDIDATES,
         "max_actions_per_item": 1,
+        "log_matches_items": True,
     }
 
 
