@@ -7,6 +7,7 @@ CPU with the tiny demo model through the very same code path a 7B run takes on a
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import logging
 import math
@@ -127,6 +128,11 @@ def train(
         output = trainer.train(resume_from_checkpoint=True if resume else None)
     except torch.OutOfMemoryError as exc:
         raise _oom_error(config) from exc
+    steps = trainer.state.global_step
+    del trainer  # its optimiser state is no longer needed: free that memory before evaluation
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
     if callback.stopped:
         last = get_last_checkpoint(str(out))
         return TrainResult(adapter_dir=Path(last) if last else out, metrics=callback.last, stopped=True)
@@ -134,25 +140,29 @@ def train(
     adapter_dir = out / ADAPTER_SUBDIR
     model.save_pretrained(str(adapter_dir))
     tokenizer.save_pretrained(str(adapter_dir))
+    saved = {**config.to_dict(), "character": _character_dict(character)}
+    (adapter_dir / CONFIG_FILE).write_text(json.dumps(saved, ensure_ascii=False, indent=2), "utf-8")
     metrics: dict[str, Any] = {
         "train_loss": output.training_loss,
         "train_runtime_s": output.metrics.get("train_runtime"),
-        "steps": trainer.state.global_step,
+        "steps": steps,
         "dataset": stats,
         "eval_dataset": eval_stats,
         "trained_tokens_per_second": callback.trained_tokens_per_second(),
     }
-    metrics["eval"] = evaluation.evaluate(
-        model,
-        tokenizer,
-        eval_examples,
-        eval_conversations,
-        character,
-        config.line_separator,
-        max_prompts=config.eval_max_prompts,
-    )
-    saved = {**config.to_dict(), "character": _character_dict(character)}
-    (adapter_dir / CONFIG_FILE).write_text(json.dumps(saved, ensure_ascii=False, indent=2), "utf-8")
+    try:
+        metrics["eval"] = evaluation.evaluate(
+            model,
+            tokenizer,
+            eval_examples,
+            eval_conversations,
+            character,
+            config.line_separator,
+            max_prompts=config.eval_max_prompts,
+            batch_size=config.per_device_batch_size,
+        )
+    except torch.OutOfMemoryError as exc:
+        raise _oom_error(config, during="evaluating the adapter (it is saved)") from exc
     (adapter_dir / METRICS_FILE).write_text(json.dumps(metrics, ensure_ascii=False, indent=2), "utf-8")
     return TrainResult(adapter_dir=adapter_dir, metrics=metrics, stopped=False)
 
@@ -172,9 +182,9 @@ def make_trainer(
     from transformers import Trainer, TrainingArguments
 
     counter = TokenCounter(collator or _collator(tokenizer, packing), tokenizer.pad_token_id)
-    args = TrainingArguments(
-        **_training_arguments(config, torch.cuda.is_available(), quiet=hooks is not None)
-    )
+    # A job reports through its hooks; a terminal run gets the Trainer's tqdm bar.
+    quiet = hooks is not None if quiet is None else quiet
+    args = TrainingArguments(**_training_arguments(config, torch.cuda.is_available(), quiet=quiet))
     callback = _make_progress_callback()(hooks, counter)
     trainer = Trainer(
         model=model,
@@ -315,7 +325,10 @@ def _collator(tokenizer: Any, packing: bool) -> Any:
     from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening
 
     if packing:
-        return DataCollatorWithFlattening(return_flash_attn_kwargs=True)
+        # One row of all sequences; restarting position ids tell attention where each begins (flash-attn's
+        # varlen kernels get the cumulative lengths directly, sdpa a block-diagonal mask).
+        flash = attention_implementation(True) == "flash_attention_2"
+        return DataCollatorWithFlattening(return_flash_attn_kwargs=flash)
     # Pads each batch only to its longest row; -100 keeps padding out of the loss.
     return DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding="longest", pad_to_multiple_of=8)
 
@@ -434,7 +447,7 @@ def _make_progress_callback() -> type:
     return _ProgressCallback
 
 
-def _oom_error(config: TrainConfig) -> TrainingOutOfMemory:
+def _oom_error(config: TrainConfig, during: str = "training") -> TrainingOutOfMemory:
     import torch
 
     if torch.cuda.is_available():
@@ -448,7 +461,7 @@ def _oom_error(config: TrainConfig) -> TrainingOutOfMemory:
         hints.append("enable gradient_checkpointing")
     if not config.load_in_4bit:
         hints.append("turn load_in_4bit on")
-    return TrainingOutOfMemory("CUDA out of memory while training: " + "; ".join(hints) + ".")
+    return TrainingOutOfMemory(f"CUDA out of memory while {during}: " + "; ".join(hints) + ".")
 
 
 def _character_dict(character: CharacterSpec) -> dict[str, Any]:
