@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .importers import (
     MAX_LINES_PER_CONVERSATION,
+    SCENE_HEADING_RE,
     SPACES,
     ParsedConversation,
     ParsedLine,
@@ -52,6 +53,12 @@ AFTER_SUBJECT_RE = re.compile(rf"^と、?{CONJ}(?P<name>{NAME})(?:は|が|も)(?
 AFTER_VOICE_RE = re.compile(
     rf"^と(?:云|言|い)う声(?:は|が|で)、?(?P<name>{NAME})(?:の声)?(?:だ|である|であった|だった|です|らしい)"
 )
+# 「…」と言って、太郎は出ていった / 「…」と笑いながら花子が
+AFTER_PARTICIPLE_RE = re.compile(
+    rf"^と[^。「」、]{{0,8}}?(?:云|言|い|聞|訊|叫|答|笑)[^。「」、]{{0,4}}?(?:て|ながら)、?(?P<name>{NAME})(?:は|が|も)"
+)
+# 「…」という山嵐の声
+AFTER_VOICE_OF_RE = re.compile(rf"^と(?:云|言|い)う(?P<name>{NAME})の声")
 # 山嵐は大きな声で「 / 野だが、「 : the subject of the sentence that leads into the quote
 BEFORE_SUBJECT_RE = re.compile(rf"^{CONJ}(?P<name>{NAME})(?:は|が|も)(?P<rest>[^。]*)$")
 AFTER_SPEECH_RE = re.compile(rf"^と[^。「」]{{0,15}}?{SPEECH}")
@@ -78,7 +85,7 @@ def _name_ok(name: str) -> bool:
     return name not in NOT_NAMES and not name.isdigit()
 
 
-CLAUSE_SPLIT_RE = re.compile(r"、|(?<=[るたうくすつだ])(?:と|から|ので|けれども|たら|ら)(?=[一-龥ァ-ヴお])")
+CLAUSE_SPLIT_RE = re.compile(r"、|(?<=[るたうくすつだ])(?:と|から|ので|けれども|たら|ら)(?=[一-龥ァ-ヴお]|$)")
 CONDITIONAL_RE = re.compile(r"(?:と|たら|ら|れば|ので|から)$")
 CLAUSE_SUBJECT_RE = re.compile(rf"^{CONJ}(?P<name>{NAME})(?:は|が|も)")
 JUST_BEFORE_RE = re.compile(rf"(?:^|(?<=[ぁ-ん、。」]))(?P<name>{NAME})(?:は|が|も)、?$")
@@ -112,9 +119,10 @@ def guess_speaker(before: str, after: str, narrator: str = "") -> str:
 
     `narrator` is the first-person pronoun of a first-person narrative (おれ), used when the verb after
     the quote is the narrator's own act (と云ってやった)."""
-    m = AFTER_VOICE_RE.match(after)
-    if m and _name_ok(m.group("name")):
-        return m.group("name")
+    for rule in (AFTER_VOICE_RE, AFTER_VOICE_OF_RE, AFTER_PARTICIPLE_RE):
+        m = rule.match(after)
+        if m and _name_ok(m.group("name")):
+            return m.group("name")
     m = AFTER_SUBJECT_RE.match(after)
     if m and _name_ok(m.group("name")):
         rest = SENTENCE_END_RE.split(m.group("rest"), maxsplit=1)[0]
@@ -231,7 +239,7 @@ class NovelParser:
 def parse_aozora(lines: Iterable[str]) -> Iterator[ParsedConversation]:
     parser = NovelParser()
     for raw in aozora_body(lines):
-        if is_break_note(raw) or HEADING_NOTE_RE.search(raw):
+        if is_break_note(raw) or HEADING_NOTE_RE.search(raw) or SCENE_HEADING_RE.match(raw.strip(SPACES)):
             yield from parser.passage_break()
             continue
         text = strip_markup(raw).strip(SPACES)
