@@ -58,3 +58,34 @@ def test_generate_names_the_question_sets_when_one_is_missing() -> None:
     make_questions(name="demo")
     with pytest.raises(CommandError, match="there are: demo"):
         call_command("generate", "--question-set", "nope", stdout=StringIO())
+
+
+def test_generation_cancelled_mid_run_resumes_with_the_remaining_questions(demo_model_dir: Path) -> None:
+    from training.generation_job import launch_generation_job, run_generation
+    from training.jobs import request_cancel, resume_job
+
+    version = make_version(name="demo-base", base_model=str(demo_model_dir), adapter_dir="")
+    questions = make_questions(texts=("一つ目？", "二つ目？", "三つ目？"))
+    job = launch_generation_job(
+        version, questions, n=2, batch_size=2, sampling={"max_new_tokens": 8}, send=False
+    )
+    # One question per chunk (batch 2 / n 2); the cancel lands after the first chunk.
+    job = run_generation(job.pk, listener=lambda progress: request_cancel(job))
+    assert job.status == Job.Status.CANCELLED and job.resumable
+    assert job.step == 1 and job.candidates_created == 2
+    assert resume_job(job, send=False)
+    job = run_generation(job.pk)
+    assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
+    counts = sorted(q.candidates.count() for q in questions.questions.all())
+    assert counts == [2, 2, 2] and job.candidates_created == 6
+
+
+def test_generation_failure_is_stored_in_words_with_the_traceback(tmp_path: Path) -> None:
+    from training.generation_job import launch_generation_job, run_generation
+
+    version = make_version(name="broken", base_model=str(tmp_path / "no-such-model"), adapter_dir="")
+    job = launch_generation_job(version, make_questions(), n=1, send=False)
+    job = run_generation(job.pk)
+    assert job.status == Job.Status.FAILED and job.resumable
+    assert "no-such-model" in job.error and "Traceback" in job.traceback
+    assert not Candidate.objects.exists()
