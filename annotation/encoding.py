@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK_BYTES = 1 << 20
 SNIFF_BYTES = 64 * 1024
@@ -210,8 +211,26 @@ def open_text(path: Path, max_bytes: int, progress: Callable[[int, int], None] |
         raise ImportFailed("the file is empty")
     with open(path, "rb") as fh:
         prefix = fh.read(SNIFF_BYTES)
-    encoding = detect_encoding(prefix)
+        encoding = detect_encoding(prefix)
+        if prefix.isascii() and encoding == "utf-8":
+            encoding = _detect_past_ascii(fh) or encoding
     return TextStream(path=path, encoding=encoding, progress=progress)
+
+
+def _detect_past_ascii(fh: BinaryIO) -> str | None:
+    """An ASCII prefix says nothing (a long English header before Japanese text): detect on the
+    first window that holds non-ASCII bytes, starting at a line boundary so no character is cut."""
+    while True:
+        chunk = fh.read(CHUNK_BYTES)
+        if not chunk:
+            return None
+        if not chunk.isascii():
+            first = next(i for i, byte in enumerate(chunk) if byte > 0x7F)
+            start = chunk.rfind(b"\n", 0, first) + 1
+            window = chunk[start : start + SNIFF_BYTES]
+            if len(window) < SNIFF_BYTES:
+                window += fh.read(SNIFF_BYTES - len(window))
+            return detect_encoding(window)
 
 
 def file_sha256(path: Path) -> str:

@@ -103,3 +103,13 @@ def test_format_detection_by_extension_and_content():
     assert detect_format("x.txt", ["speaker,text", "a,b"]) == "csv"
     assert detect_format("x.txt", SCRIPT.split("\n")) == "script"
     assert detect_format("x.txt", NOVEL.split("\n")) == "aozora"
+
+
+def test_shift_jis_after_a_long_ascii_header_is_still_detected(tmp_path):
+    header = "".join(f"# note {i}: written in plain ASCII before any Japanese\n" for i in range(3000))
+    path = tmp_path / "late.txt"
+    path.write_bytes((header + SCRIPT).encode("cp932"))
+    assert len(header) > 64 * 1024
+    result = import_path(path, fmt="script")
+    assert result.source.encoding == "cp932"
+    assert ("魔理沙", "本を借りに来たぜ", "prefix") in _lines()
