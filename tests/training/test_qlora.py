@@ -164,3 +164,20 @@ def test_config_round_trips_and_ignores_unknown_keys():
     config = TrainConfig(base_model="m", output_dir="o", lora_r=16, target_modules=["q_proj", "v_proj"])
     data = config.to_dict() | {"from_a_newer_version": 1}
     assert TrainConfig.from_dict(data) == config
+
+
+def test_token_counter_counts_real_trained_and_padded_slots(demo_model_dir):
+    from training.qlora import _collator, load_tokenizer
+    from training.trainer_parts import TokenCounter
+
+    tok = load_tokenizer(str(demo_model_dir), padding_side="right")
+    counter = TokenCounter(_collator(tok, packing=False), tok.pad_token_id)
+    rows = [
+        {"input_ids": [5, 6, 7], "attention_mask": [1, 1, 1], "labels": [-100, 6, 7]},
+        {"input_ids": [5] * 10, "attention_mask": [1] * 10, "labels": [-100] * 9 + [5]},
+    ]
+    batch = counter(rows)
+    assert batch["input_ids"].shape == (2, 16)  # longest row (10) rounded up to a multiple of 8
+    assert batch["labels"][0].tolist()[3:] == [-100] * 13  # padding is never a target
+    assert (counter.real_tokens, counter.trained_tokens, counter.slots) == (13, 3, 32)
+    assert counter.padding_share == pytest.approx(1 - 13 / 32)
