@@ -3,7 +3,7 @@
     .venv/bin/python bench/export.py [--lines 1000000]
 
 The snapshot file is generated in the snapshot format (canonical JSONL, as annotation.snapshots writes it).
-Each format runs in its own subprocess, streaming the whole export to /dev/null through the same code the
+Each format runs in its own subprocess (best of --repeat runs, default 3), streaming the whole export to /dev/null through the same code the
 command and the API use (iter_conversations -> export_bytes); its peak RSS (ru_maxrss) is the process's
 whole footprint, interpreter and Django included, so the idle footprint is measured too. The baseline, in
 the same run, is the naive export: load every conversation into a list, then json.dumps it.
@@ -90,11 +90,28 @@ class _Snap:
         self.path, self.sha256 = str(path), ""
 
 
-def _child(fmt: str, path: Path, lines: int) -> dict[str, Any]:
+def _child(fmt: str, path: Path, lines: int, repeat: int) -> dict[str, Any]:
+    """Best of `repeat` runs (the machine is shared: the fastest run is the least disturbed one)."""
+    idle_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    runs = [_one_run(fmt, path) for _ in range(repeat)]
+    elapsed, first_byte, written = min(runs)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "format": fmt,
+        "seconds": round(elapsed, 3),
+        "lines_per_s": round(lines / elapsed),
+        "first_byte_ms": round(1000 * first_byte, 1),
+        "bytes": written,
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "idle_rss_mb": round(idle_kb / 1024, 1),
+        "runs_s": [round(r[0], 3) for r in runs],
+    }
+
+
+def _one_run(fmt: str, path: Path) -> tuple[float, float, int]:
     from annotation.exports import ExportContext, export_bytes
     from annotation.snapshots import iter_conversations
 
-    idle_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ctx = ExportContext(
         prompt_name="魔理沙", names=frozenset({"魔理沙", "まりさ", "霧雨魔理沙"}), system="ガイドライン"
     )
@@ -109,6 +126,7 @@ def _child(fmt: str, path: Path, lines: int) -> dict[str, Any]:
             first_byte = time.perf_counter() - start
             out.write(data)
             written = len(data)
+            del everything, data
         else:
             for chunk in export_bytes(fmt, iter_conversations(_Snap(path)), ctx):
                 if first_byte is None:
@@ -116,16 +134,7 @@ def _child(fmt: str, path: Path, lines: int) -> dict[str, Any]:
                 out.write(chunk)
                 written += len(chunk)
     elapsed = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {
-        "format": fmt,
-        "seconds": round(elapsed, 3),
-        "lines_per_s": round(lines / elapsed),
-        "first_byte_ms": round(1000 * (first_byte or elapsed), 1),
-        "bytes": written,
-        "peak_rss_mb": round(peak_kb / 1024, 1),
-        "idle_rss_mb": round(idle_kb / 1024, 1),
-    }
+    return elapsed, first_byte if first_byte is not None else elapsed, written
 
 
 def _fill_db(path: Path) -> dict[str, Any]:
@@ -224,6 +233,7 @@ def _db_run(tmp: Path, path: Path, lines: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per format; the best one counts")
     parser.add_argument("--no-db", action="store_true", help="skip create_snapshot over a SQLite corpus")
     parser.add_argument("--child", nargs=3, metavar=("FMT", "FILE", "LINES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -235,7 +245,7 @@ def main() -> None:
         elif fmt == "snapshot":
             print(json.dumps(_snapshot_child(int(lines))))
         else:
-            print(json.dumps(_child(fmt, Path(file), int(lines))))
+            print(json.dumps(_child(fmt, Path(file), int(lines), args.repeat)))
         return
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         path = Path(tmp) / "snapshot.jsonl"
@@ -247,7 +257,16 @@ def main() -> None:
         )
         results = {}
         for fmt in ("baseline", *FORMATS):
-            cmd = [sys.executable, __file__, "--child", fmt, str(path), str(shape["lines"])]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--repeat",
+                str(args.repeat),
+                "--child",
+                fmt,
+                str(path),
+                str(shape["lines"]),
+            ]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ.copy())
             results[fmt] = json.loads(out.stdout.strip().splitlines()[-1])
             r = results[fmt]
