@@ -63,31 +63,40 @@ def reviewer_tallies() -> list[Tally]:
     return sorted(by_user.values(), key=lambda t: (-t.decided, t.label))
 
 
-def round_key(generation_job_id: int | None, model_version: str | None, model_name: str) -> tuple:
+def round_key(generation_job_id: int | None, model_version_id: int | None, model_name: str) -> tuple:
     if generation_job_id:
         return ("job", generation_job_id)
-    if model_version:
-        return ("model", model_version)
+    if model_version_id:
+        return ("model", model_version_id)
     return ("imported", model_name or "unknown")
 
 
 def round_tallies() -> dict[tuple, Tally]:
-    """A round = one generation job (a model version); imported candidates form a round per model."""
+    """A round = one generation job (a model version); imported candidates form a round per model.
+
+    Grouped on the candidate table's own columns (no join), so it stays one scan at a million rows.
+    """
+    from training.models import GenerationJob, ModelVersion
+
     rounds: dict[tuple, Tally] = {}
-    rows = Candidate.objects.values(
-        "generation_job_id", "model_version__name", "model_name", "status"
-    ).annotate(n=Count("id"))
+    rows = Candidate.objects.values("generation_job_id", "model_version_id", "model_name", "status").annotate(
+        n=Count("id")
+    )
     for row in rows:
-        key = round_key(row["generation_job_id"], row["model_version__name"], row["model_name"])
-        if key not in rounds:
-            if key[0] == "job":
-                label = f"generation job {key[1]} ({row['model_version__name'] or 'model deleted'})"
-            elif key[0] == "model":
-                label = f"model {key[1]}"
-            else:
-                label = f"imported from {key[1]}"
-            rounds[key] = Tally(label)
-        rounds[key].counts[row["status"]] += row["n"]
+        key = round_key(row["generation_job_id"], row["model_version_id"], row["model_name"])
+        rounds.setdefault(key, Tally("")).counts[row["status"]] += row["n"]
+    jobs = GenerationJob.objects.select_related("model_version").in_bulk(
+        [k[1] for k in rounds if k[0] == "job"]
+    )
+    models = ModelVersion.objects.in_bulk([k[1] for k in rounds if k[0] == "model"])
+    for key, tally in rounds.items():
+        if key[0] == "job":
+            job = jobs.get(key[1])
+            tally.label = f"generation job {key[1]} ({job.model_version.name if job else 'deleted'})"
+        elif key[0] == "model":
+            tally.label = f"model {models[key[1]].name if key[1] in models else key[1]}"
+        else:
+            tally.label = f"imported from {key[1]}"
     return rounds
 
 

@@ -74,7 +74,7 @@ def _model_round(mv, tallies: dict) -> dict:
     for gj in mv.generation_jobs.order_by("created_at"):
         tally = tallies.get(("job", gj.pk))
         jobs.append({"job": gj, "url": job_url("generation", gj.pk), "tally": tally})
-    direct = tallies.get(("model", mv.name))
+    direct = tallies.get(("model", mv.pk))
     started = min((j["job"].created_at for j in jobs), default=None)
     snapshot, next_job, next_model = _next_after(started)
     decided = sum(j["tally"].decided for j in jobs if j["tally"]) + (direct.decided if direct else 0)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from annotation import queue
-from annotation.models import Conversation, Line, Source
+from annotation.models import Candidate, Conversation, Line, Source
 from tests.annotation.review_factories import make_candidates, make_reviewer
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,47 @@ def test_attribution_new_name_and_conflict() -> None:
     assert Line.objects.get(pk=unknown.pk).speaker == ""
     login(a).post(f"/corpus/attribution/{unknown.pk}/", {"speaker": "霊夢", "new_name": "アリス"})
     assert Line.objects.get(pk=unknown.pk).speaker == "アリス"
+
+
+def test_round_view_follows_model_generation_reviews_snapshot_next_training() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotation.models import Character, DatasetSnapshot, QuestionSet
+    from training.models import GenerationJob, ModelVersion, TrainingJob
+
+    character = Character.default()
+    first = DatasetSnapshot.objects.create(sha256="a" * 64, path="/x/a.jsonl", character=character)
+    job1 = TrainingJob.objects.create(snapshot=first, base_model="demo", status="succeeded")
+    v1 = ModelVersion.objects.create(
+        name="v1", base_model="demo", adapter_dir="/x/v1", snapshot=first, training_job=job1
+    )
+    cands = make_candidates(3)
+    gen = GenerationJob.objects.create(
+        model_version=v1, question_set=QuestionSet.objects.get(), status="succeeded"
+    )
+    Candidate.objects.update(generation_job=gen, model_version=v1)
+    a = make_reviewer("a")
+    for action in ["accept", "edit", "reject"]:
+        queue.submit(queue.claim(a).pk, a, action, "直したぜ" if action == "edit" else None, 0)
+    second = DatasetSnapshot.objects.create(
+        sha256="b" * 64, path="/x/b.jsonl", character=character, parent=first, correction_count=2
+    )
+    DatasetSnapshot.objects.filter(pk=second.pk).update(created_at=timezone.now() + timedelta(seconds=1))
+    job2 = TrainingJob.objects.create(snapshot=second, base_model="demo")
+    ModelVersion.objects.create(
+        name="v2", base_model="demo", adapter_dir="/x/v2", snapshot=second, training_job=job2
+    )
+    assert len(cands) == 3
+
+    page = login(a).get("/corpus/rounds/")
+    round_one = page.context["rounds"][0]
+    assert round_one["model"] == v1 and [j["job"] for j in round_one["jobs"]] == [gen]
+    assert (round_one["decided"], round_one["acceptance"]) == (3, "67%")
+    assert round_one["snapshot"] == second and round_one["next_job"] == job2
+    assert round_one["next_model"].name == "v2"
+    body = page.content.decode()
+    assert '<b class="acceptance">67%</b>' in body and "→ v2" in body
+    dashboard = login(a).get("/corpus/review/dashboard/").content.decode()
+    assert f"generation job {gen.pk} (v1)" in dashboard
