@@ -119,4 +119,5 @@ def snapshot_url(snapshot: DatasetSnapshot | None) -> str | None:
 
 
 def job_url(kind: str, pk: int) -> str | None:
-    return first_url([f"training:{kind}_job", f"training:{kind}_job_detail", f"training:{kind}-job"], pk)
+    names = {"training": ["training:job"], "generation": ["training:generation"]}[kind]
+    return first_url(names, pk)

@@ -132,5 +132,7 @@ def test_round_view_follows_model_generation_reviews_snapshot_next_training() ->
     assert round_one["next_model"].name == "v2"
     body = page.content.decode()
     assert '<b class="acceptance">67%</b>' in body and "→ v2" in body
+    assert f'href="/corpus/snapshots/{second.pk}/"' in body and f'href="/training/jobs/{job2.pk}/"' in body
+    assert f'href="/training/generate/{gen.pk}/"' in body
     dashboard = login(a).get("/corpus/review/dashboard/").content.decode()
     assert f"generation job {gen.pk} (v1)" in dashboard
