@@ -85,6 +85,10 @@ class LineCursorPagination(IdCursorPagination):
     ordering = "id"
 
 
+class QuestionPagination(IdCursorPagination):
+    ordering = "id"  # a set's questions in the order they were added
+
+
 def _int_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
@@ -267,6 +271,16 @@ class QuestionSetViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet:
         return QuestionSet.objects.annotate(question_count=Count("questions"))
+
+    @extend_schema(
+        responses={200: s.QuestionSerializer(many=True)}, summary="The questions of this set, in order"
+    )
+    @action(detail=True, methods=["get"], pagination_class=IdCursorPagination)
+    def questions(self, request: Request, pk: str | None = None) -> Response:
+        qset = self.get_object()
+        paginator = QuestionPagination()
+        page = paginator.paginate_queryset(Question.objects.filter(question_set=qset), request, view=self)
+        return paginator.get_paginated_response(s.QuestionSerializer(page, many=True).data)
 
 
 @extend_schema_view(list=extend_schema(parameters=[_p("question_set", OpenApiTypes.INT, "only this set")]))

@@ -222,3 +222,27 @@ def test_bad_training_parameters_are_refused_before_a_job_exists(staff: APIClien
 
 def test_nul_in_a_text_filter_is_a_400(staff: APIClient) -> None:
     assert staff.get("/api/lines/?speaker=a%00b").status_code == 400
+
+
+def test_question_set_lists_its_questions_in_order(staff: APIClient) -> None:
+    first = make_question("一つ目", set_name="セットA")
+    make_question("二つ目", set_name="セットA")
+    make_question("別のセット", set_name="セットB")
+    body = staff.get(f"/api/question-sets/{first.question_set_id}/questions/").json()
+    assert [q["text"] for q in body["results"]] == ["一つ目", "二つ目"]
+    created = staff.post(
+        "/api/questions/",
+        {
+            "question_set": first.question_set_id,
+            "text": "三つ目",
+            "context": [{"speaker": "ユーザー", "text": "やあ"}],
+        },
+        format="json",
+    )
+    assert created.status_code == 201 and created.json()["context"][0]["text"] == "やあ"
+    assert (
+        staff.post(
+            "/api/questions/", {"question_set": first.question_set_id, "text": "  "}, format="json"
+        ).status_code
+        == 400
+    )
