@@ -3,7 +3,8 @@
 Without --snapshot the latest snapshot is exported; when there is none, the current data (what a snapshot
 made now would hold) is exported without creating one. The output defaults to stdout; a tqdm progress bar
 (lines) goes to stderr. `--format hf` writes a directory (README.md + data/train.jsonl) when --output names
-a directory or a path without .zip, else a zip.
+a directory or a path without .zip, else a zip. With --json a summary object is the last line of stdout when the
+data went to a file, and of stderr when the data itself is on stdout (so the data stays clean).
 """
 
 from __future__ import annotations
