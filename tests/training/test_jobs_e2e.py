@@ -6,6 +6,7 @@ a worker killed mid-run (SIGKILL) reaped as failed and resumable, and the resume
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -62,9 +63,22 @@ def finished(job: Job) -> bool:
 def test_training_job_on_a_worker_makes_an_active_version_that_chats_and_generates(
     celery_worker: servers.Process, demo_model_dir: Path
 ) -> None:
-    job = jobs.launch_training_job(make_snapshot(), str(demo_model_dir), TINY, None)
-    job = wait_job(job, finished, celery_worker)
-    assert job.status == Job.Status.SUCCEEDED, job.error
+    snapshot = make_snapshot()
+    out = StringIO()
+    # `train --wait` sees the worker on the gpu queue, queues the job there and follows its row.
+    call_command(
+        "train",
+        *("--snapshot", str(snapshot.pk), "--base-model", str(demo_model_dir)),
+        *("--max-steps", "4", "--batch-size", "2", "--max-seq-length", "128", "--lora-r", "8"),
+        *("--save-steps", "2", "--wait", "--json"),
+        stdout=out,
+        stderr=StringIO(),
+    )
+    assert "running the job in this process" not in out.getvalue()
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    job = TrainingJob.objects.get(pk=summary["job"])
+    assert job.status == Job.Status.SUCCEEDED, job.error + celery_worker.log()[-4000:]
+    assert summary["status"] == "succeeded" and summary["model_version"] is not None
     assert job.step == 4 and job.total_steps == 4 and job.loss is not None
     assert job.loss_history and job.loss_history[-1][0] <= 4
     assert job.worker and job.attempts == 1 and not job.resumable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
@@ -163,3 +164,25 @@ def test_job_list_shows_both_kinds_of_job() -> None:
     assert reverse("training:job", args=[job.pk]) in html
     assert reverse("training:generation", args=[gen.pk]) in html
     assert "hx-get" in html  # a queued generation job keeps the list live
+
+
+def test_admin_lists_jobs_and_activates_a_version() -> None:
+    admin = get_user_model().objects.create_superuser("root", password="pw-root")
+    client = client_for(admin)
+    job = make_job(status=Job.Status.FAILED, resumable=True)
+    version = make_version(job, name="v-admin")
+    GenerationJob.objects.create(model_version=version, question_set=make_questions())
+    for name in ("trainingjob", "modelversion", "generationjob"):
+        assert client.get(reverse(f"admin:training_{name}_changelist")).status_code == 200
+    assert client.get(reverse("admin:training_trainingjob_change", args=[job.pk])).status_code == 200
+    response = client.post(
+        reverse("admin:training_modelversion_changelist"),
+        {"action": "activate_version", "_selected_action": [version.pk]},
+    )
+    assert response.status_code == 302 and ModelVersion.active() == version
+    client.post(
+        reverse("admin:training_trainingjob_changelist"),
+        {"action": "resume_jobs", "_selected_action": [job.pk]},
+    )
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
