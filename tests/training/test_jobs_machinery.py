@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -10,6 +13,7 @@ import redis
 from django.test import override_settings
 from django.utils import timezone
 
+from tests import servers
 from training import jobs
 from training.models import GenerationJob, Job, ModelVersion, TrainingJob
 
@@ -216,3 +220,20 @@ def test_a_job_launched_while_the_broker_is_down_says_so_and_is_sent_later(redis
     assert client.llen("gpu") == 1 and job.celery_task_id.encode() in client.lindex("gpu", 0)
     assert not job.phase.startswith("not sent")
     client.delete("gpu")
+
+
+def test_the_web_side_of_jobs_imports_no_torch() -> None:
+    code = (
+        "import django, sys; django.setup();"
+        "import training.views, training.urls, training.admin, training.tasks, training.forms,"
+        " training.jobs, training.generation_job, training.train_job;"
+        "from django.core.management import load_command_class;"
+        "[load_command_class('training', c) for c in ('train', 'chat', 'generate')];"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'peft', 'bitsandbytes') if m in sys.modules);"
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marisa_site.test_settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=servers.REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
