@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import quota, replies
@@ -51,14 +51,30 @@ def _source_ids(event: object) -> tuple[str, str, str | None]:
     return kind, chat_id, user_id
 
 
+def _known_id(model: type, line_id: str) -> int | None:
+    # One indexed SELECT for the usual case (someone we know); the ORM only for newcomers.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {model._meta.db_table} WHERE line_id = %s", [line_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _origin(event: object) -> Origin | None:
     kind, chat_id, user_id = _source_ids(event)
     if not chat_id or kind not in Chat.Kind.values:
         return None
-    chat, _ = Chat.objects.get_or_create(line_id=chat_id, defaults={"kind": kind})
+    pk = _known_id(Chat, chat_id)
+    chat = (
+        Chat(pk=pk, line_id=chat_id, kind=kind)
+        if pk
+        else Chat.objects.get_or_create(line_id=chat_id, defaults={"kind": kind})[0]
+    )
     sender = None
     if user_id:
-        sender, _ = LineUser.objects.get_or_create(line_id=user_id)
+        pk = _known_id(LineUser, user_id)
+        sender = (
+            LineUser(pk=pk, line_id=user_id) if pk else LineUser.objects.get_or_create(line_id=user_id)[0]
+        )
     return Origin(chat, sender)
 
 
@@ -81,7 +97,11 @@ def handle_event(event: object) -> str:
                 timestamp_ms=int(getattr(event, "timestamp", 0) or 0),
             )
             outcome = _dispatch(event, record)
-            WebhookEvent.objects.filter(pk=record.pk).update(outcome=outcome)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {WebhookEvent._meta.db_table} SET outcome = %s WHERE id = %s",
+                    [outcome, record.pk],
+                )
     except IntegrityError:
         return "duplicate"
     return outcome
@@ -181,14 +201,10 @@ def _inbound(
 
 def _enqueue(task_name: str, message_id: int) -> None:
     """Publish after commit; a broker outage must not fail the webhook (the sweeper requeues later)."""
-    from . import tasks
+    from .publish import enqueue
 
     try:
-        getattr(tasks, task_name).apply_async(
-            (message_id,),
-            retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
-        )
+        enqueue(task_name, message_id)
     except Exception:
         log.exception("could not queue %s for LINE message %s; the sweeper will retry", task_name, message_id)
 

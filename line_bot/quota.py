@@ -14,8 +14,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from .models import LineUser, Message, MonthlyUsage, UserMonthlyUsage
@@ -28,10 +28,6 @@ class Decision:
     allowed: bool
     month: str
     reason: str = ""  # "" | "month" (global limit reached) | "user" (this user's limit reached)
-
-
-class _UserLimitReached(Exception):
-    """Raised inside the atomic block so that the global use taken just before is given back."""
 
 
 def month_key(now: datetime | None = None) -> str:
@@ -65,28 +61,57 @@ def _user_row(month: str, user: LineUser) -> UserMonthlyUsage:
         return UserMonthlyUsage.objects.get(month=month, line_user=user)
 
 
+_MONTH = MonthlyUsage._meta.db_table
+_USER = UserMonthlyUsage._meta.db_table
+
+
+def _take_month(cursor, month: str) -> tuple[bool, int | None]:
+    """(taken, this month's per-user limit): one conditional UPDATE, the limit read in the same statement."""
+    cursor.execute(
+        f'UPDATE {_MONTH} SET used = used + 1 WHERE month = %s AND used < "limit" RETURNING user_limit',
+        [month],
+    )
+    row = cursor.fetchone()
+    return (row is not None), (row[0] if row else None)
+
+
+def _take_user(cursor, month: str, user_id: int, limit: int | None) -> bool:
+    """Count one use for the user; with a limit, only while under it (an upsert with a condition)."""
+    if limit is not None and limit <= 0:
+        return False
+    guard = f" WHERE {_USER}.used < %s" if limit is not None else ""
+    cursor.execute(
+        f"INSERT INTO {_USER} (month, line_user_id, used) VALUES (%s, %s, 1) "
+        f"ON CONFLICT (month, line_user_id) DO UPDATE SET used = {_USER}.used + 1{guard} RETURNING used",
+        [month, user_id, *([limit] if limit is not None else [])],
+    )
+    return cursor.fetchone() is not None
+
+
 def consume(user: LineUser | None, now: datetime | None = None) -> Decision:
-    """Take one use for `user` this month, or refuse; never exceeds either limit."""
+    """Take one use for `user` this month, or refuse; never exceeds either limit.
+
+    The global use is taken first; when the user's own limit then refuses, it is given back in the
+    same transaction, while this transaction still holds the month row (PostgreSQL row lock,
+    SQLite write lock), so no concurrent request ever sees the borrowed use.
+    """
     month = month_key(now)
-    row = month_row(month)
-    try:
-        with transaction.atomic():
-            taken = MonthlyUsage.objects.filter(pk=row.pk, used__lt=F("limit")).update(used=F("used") + 1)
-            if not taken:
-                MonthlyUsage.objects.filter(pk=row.pk).update(closed_replies=F("closed_replies") + 1)
-                return Decision(False, month, "month")
-            if user is not None:
-                user_row = _user_row(month, user)
-                query = UserMonthlyUsage.objects.filter(pk=user_row.pk)
-                # Read the per-user limit in the same statement as the update: an admin edit applies at once.
-                limit = MonthlyUsage.objects.filter(pk=row.pk).values_list("user_limit", flat=True)[0]
-                if limit is not None:
-                    query = query.filter(used__lt=limit)
-                if not query.update(used=F("used") + 1):
-                    raise _UserLimitReached
-    except _UserLimitReached:
-        MonthlyUsage.objects.filter(pk=row.pk).update(closed_replies=F("closed_replies") + 1)
-        return Decision(False, month, "user")
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        taken, user_limit = _take_month(cursor, month)
+        if not taken and not MonthlyUsage.objects.filter(month=month).exists():
+            month_row(month)  # the first use of a new month
+            taken, user_limit = _take_month(cursor, month)
+        if not taken:
+            cursor.execute(
+                f"UPDATE {_MONTH} SET closed_replies = closed_replies + 1 WHERE month = %s", [month]
+            )
+            return Decision(False, month, "month")
+        if user is not None and not _take_user(cursor, month, user.pk, user_limit):
+            cursor.execute(
+                f"UPDATE {_MONTH} SET used = used - 1, closed_replies = closed_replies + 1 WHERE month = %s",
+                [month],
+            )
+            return Decision(False, month, "user")
     return Decision(True, month)
 
 
