@@ -47,9 +47,11 @@ class Encoded:
 
 
 def _cache(tokenizer: Any) -> dict:
+    """Probe results kept on the tokenizer; reset when tokens are added (that changes encodings)."""
+    size = len(tokenizer)
     cache = getattr(tokenizer, "_marisa_label_cache", None)
-    if cache is None:
-        cache = {}
+    if cache is None or cache.get("size") != size:
+        cache = {"size": size}
         try:
             tokenizer._marisa_label_cache = cache
         except AttributeError:  # an object refusing attributes: no caching

@@ -84,3 +84,11 @@ def test_a_separator_that_becomes_unknown_is_refused() -> None:
 def test_empty_separator_is_refused() -> None:
     with pytest.raises(SeparatorError, match="empty"):
         check_separator(tokenizer_kit.byte_level_bpe(), "")
+
+
+def test_adding_the_separator_as_a_special_token_makes_it_pass() -> None:
+    tokenizer = newline_dropping_tokenizer()
+    with pytest.raises(SeparatorError):
+        check_separator(tokenizer, "<NL>")
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<NL>"]})
+    assert check_separator(tokenizer, "<NL>") == [tokenizer.convert_tokens_to_ids("<NL>")]
