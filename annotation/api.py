@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -219,7 +220,10 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         return s.ConversationDetailSerializer if self.action == "retrieve" else s.ConversationSerializer
 
     def get_queryset(self) -> QuerySet:
-        qs = Conversation.objects.select_related("source").annotate(line_count=Count("lines"))
+        # A correlated count, computed only for the page's rows (a GROUP BY would count the whole corpus).
+        count = Line.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
+        count = count.annotate(n=Count("id")).values("n")
+        qs = Conversation.objects.select_related("source").annotate(line_count=Coalesce(Subquery(count), 0))
         if self.action == "retrieve":
             return qs.prefetch_related("lines")
         source = _int_param(self.request, "source")
