@@ -10,6 +10,7 @@ data went to a file, and of stderr when the data itself is on stdout (so the dat
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,8 +55,13 @@ class Command(BaseCommand):
                 with open(output, "wb") as f:
                     written = _write(f, export_bytes(fmt, counted, ctx))
             else:
-                written = _write(sys.stdout.buffer, export_bytes(fmt, counted, ctx))
-                sys.stdout.buffer.flush()
+                try:
+                    written = _write(sys.stdout.buffer, export_bytes(fmt, counted, ctx))
+                    sys.stdout.buffer.flush()
+                except BrokenPipeError:
+                    # The reader stopped (`| head`): end quietly, as Unix tools do.
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    return
         finally:
             bar.close()
         if opts["json"]:
