@@ -92,7 +92,7 @@ class Generator:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
         self.stop_ids = self._stop_token_ids()
-        self._bad_words_cache: dict[tuple[str, str], list[list[int]]] = {}
+        self._bad_words_cache: dict[tuple[str, ...], list[list[int]]] = {}
 
     @classmethod
     def load(
@@ -214,6 +214,8 @@ class Generator:
                 **settings.generate_kwargs(),
                 num_return_sequences=n,
                 eos_token_id=self.stop_ids,
+                # A reply is never empty: the separator or EOS cannot be the first token.
+                begin_suppress_tokens=self.stop_ids,
                 pad_token_id=self.tokenizer.pad_token_id,
                 bad_words_ids=self._bad_words(prompts) or None,
                 stopping_criteria=criteria,
