@@ -61,3 +61,8 @@ def test_schema_is_served_as_json_and_docs_use_local_assets(client) -> None:  # 
     assert "/api/snapshots/{id}/export/{fmt}/" in response.json()["paths"]
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower() and "/static/drf_spectacular_sidecar/" in docs
+    from django.contrib.staticfiles import finders
+
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert f"drf_spectacular_sidecar/swagger-ui-dist/{asset}" in docs
+        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}"), asset  # shipped, served by us
