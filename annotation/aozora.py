@@ -24,6 +24,7 @@ from .importers import (
     ParsedConversation,
     ParsedLine,
     aozora_body,
+    heading_title,
     is_break_note,
     strip_markup,
 )
@@ -171,6 +172,7 @@ class NovelParser:
         self.conv: list[ParsedLine] = []
         self.narration = 0  # characters of narration since the last quote
         self.carry: Quote | None = None  # a quote still open at the end of the previous paragraph
+        self.title = ""
         self.pronouns: dict[str, int] = {}  # first-person topics in narration: who tells the story
 
     @property
@@ -183,7 +185,7 @@ class NovelParser:
     def passage_break(self) -> Iterator[ParsedConversation]:
         yield from self._end_carry()
         if self.conv:
-            yield ParsedConversation(self.conv)
+            yield ParsedConversation(self.conv, self.title)
         self.conv = []
         self.narration = 0
 
@@ -198,7 +200,7 @@ class NovelParser:
             return
         if self.narration > LONG_NARRATION or len(self.conv) >= MAX_LINES_PER_CONVERSATION:
             if self.conv:
-                yield ParsedConversation(self.conv)
+                yield ParsedConversation(self.conv, self.title)
             self.conv = []
         self.narration = 0
         speaker = guess_speaker(quote.before, quote.after, self.narrator)
@@ -241,6 +243,9 @@ def parse_aozora(lines: Iterable[str]) -> Iterator[ParsedConversation]:
     for raw in aozora_body(lines):
         if is_break_note(raw) or HEADING_NOTE_RE.search(raw) or SCENE_HEADING_RE.match(raw.strip(SPACES)):
             yield from parser.passage_break()
+            heading = heading_title(strip_markup(raw))
+            if heading:
+                parser.title = heading  # the chapter names the conversations under it
             continue
         text = strip_markup(raw).strip(SPACES)
         if not text:

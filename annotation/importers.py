@@ -133,10 +133,11 @@ SETTING_NAMES = frozenset(
     {"時", "所", "場所", "時代", "場面", "舞台", "とき", "ところ", "季節", "人物", "登場人物"}
 )
 SCENE_HEADING_RE = re.compile(
-    r"^(?:第[一二三四五六七八九十百〇0-9０-９]+[場幕景章話部]|[一二三四五六七八九十]+|[0-9０-９]+|"
+    r"^(?:第[一二三四五六七八九十百〇0-9０-９]+[場幕景章話部回節](?:[ \u3000].*)?|[一二三四五六七八九十]+|[0-9０-９]+|"
     r"序幕|終幕|[―—-]+幕[―—-]+|幕|[■◆◇□]+.*|[＊*☆★◇]{1,5}|[―—-]{3,}|【[^】]*】)$"
 )
 SCENE_WORDS_RE = re.compile(r"暗転|場面|転換|翌|幕")
+HEADING_MARKS = "■◆◇□◎●○★☆※＊*#＃"
 PARTICLE_END_RE = re.compile(r"[はがをにもへとで]$")
 CLOSERS = {"「": "」", "『": "』"}
 # The common well-formed lines, 名前「台詞」 and 名前：台詞, with no markup, directions or nesting.
@@ -158,7 +159,18 @@ def strip_directions(text: str) -> tuple[str, bool]:
 
 
 def _bad_name(name: str) -> bool:
-    return not name or name.isdigit() or name.lower().startswith("http") or bool(PARTICLE_END_RE.search(name))
+    return (
+        not name
+        or name.isdigit()
+        or name[0] in HEADING_MARKS
+        or name.lower().startswith("http")
+        or bool(PARTICLE_END_RE.search(name) or SCENE_HEADING_RE.match(name))
+    )
+
+
+def heading_title(line: str) -> str:
+    """A scene or chapter heading as a conversation title: ■ 第一話　博麗神社 -> 第一話　博麗神社."""
+    return line.strip(SPACES + HEADING_MARKS + "―—-")[:300]
 
 
 def match_speech(line: str) -> tuple[str, str, str] | None:
@@ -211,6 +223,7 @@ class ScriptParser:
         self.direction_since_blank = False
         self.force_break = False
         self.names: dict[str, str | None] = {}
+        self.title = ""  # the last scene heading: the title of the conversations under it
         self.done: list[ParsedConversation] = []
 
     def feed(self, raw: str) -> None:
@@ -309,7 +322,8 @@ class ScriptParser:
             self.direction_since_blank = True
             self.in_direction = open_direction
         elif SCENE_HEADING_RE.match(stripped):
-            self.force_break = True
+            self.flush()
+            self.title = heading_title(stripped)
         elif self.blank_since_speech:
             self.force_break = True  # narration opening a new block in an SS script
 
@@ -336,7 +350,7 @@ class ScriptParser:
         self._close_speech()
         if self.conv:
             lines, self.conv = self._fix_cast_typos(self.conv), []
-            self.done.append(ParsedConversation(lines))
+            self.done.append(ParsedConversation(lines, self.title))
 
     def _fix_cast_typos(self, lines: list[ParsedLine]) -> list[ParsedLine]:
         """A speaker missing from the cast list, between two turns of one member in a two-person exchange,

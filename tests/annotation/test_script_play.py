@@ -88,3 +88,13 @@ def test_speakers_are_stored_as_written_with_whitespace_trimmed():
     convs = list(parse(["まりさ 「よう」", "　霧雨魔理沙：おう"], "script"))
     assert [(line.speaker, line.text) for line in convs[0].lines] == [("まりさ", "よう")]
     assert Counter(line.speaker for c in convs for line in c.lines) == Counter({"まりさ": 1})
+
+
+def test_scene_headings_title_their_conversations_and_are_never_speakers():
+    text = "■ 第一話　博麗神社\n魔理沙「よう」\n\n■第二話　魔法の森\n（森の中）\nアリス「あら」\n第三場\nアリス　　またね"
+    convs = list(parse_script(text.split("\n")))
+    assert [(c.title, [line.speaker for line in c.lines]) for c in convs] == [
+        ("第一話　博麗神社", ["魔理沙"]),
+        ("第二話　魔法の森", ["アリス"]),
+        ("第三場", ["アリス"]),
+    ]
