@@ -426,6 +426,27 @@ def send_unsent_jobs() -> int:
     return sent
 
 
+# --- metrics as people read them ------------------------------------------------------------------
+
+
+def flat_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"eval": {"loss": 1.2}} -> {"eval.loss": 1.2}: every scalar, for tables."""
+    flat: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update(flat_metrics(value, f"{prefix}{key}."))
+        elif not isinstance(value, list):
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def headline_metrics(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The figures that compare versions: training loss and the held-out evaluation's scalars."""
+    flat = flat_metrics(metrics)
+    keys = ["train_loss"] + [k for k in flat if k.startswith("eval.")]
+    return [(k.removeprefix("eval."), flat[k]) for k in keys if k in flat and not isinstance(flat[k], str)]
+
+
 # --- the data a training job reads -----------------------------------------------------------------
 
 

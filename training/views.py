@@ -23,6 +23,7 @@ from annotation.models import DatasetSnapshot
 from . import jobs
 from .forms import GenerationLaunchForm, TrainingLaunchForm
 from .generation_job import launch_generation_job
+from .jobs import flat_metrics, headline_metrics
 from .loss_chart import loss_svg
 from .models import GenerationJob, Job, ModelVersion, TrainingJob
 
@@ -142,24 +143,6 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     _control(request, get_object_or_404(TrainingJob, pk=pk), "resume")
     return _back(request, "training:job", pk)
-
-
-def flat_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{"eval": {"loss": 1.2}} -> {"eval.loss": 1.2}: every scalar, for tables."""
-    flat: dict[str, Any] = {}
-    for key, value in metrics.items():
-        if isinstance(value, dict):
-            flat.update(flat_metrics(value, f"{prefix}{key}."))
-        elif not isinstance(value, list):
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def headline_metrics(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The figures that compare versions: training loss and the held-out evaluation's scalars."""
-    flat = flat_metrics(metrics)
-    keys = ["train_loss"] + [k for k in flat if k.startswith("eval.")]
-    return [(k.removeprefix("eval."), flat[k]) for k in keys if k in flat and not isinstance(flat[k], str)]
 
 
 @login_required

@@ -14,8 +14,8 @@ from training.models import Job
 class JobBar:
     """A tqdm bar that shows step / total, loss and the job's phase."""
 
-    def __init__(self, desc: str) -> None:
-        self.bar = tqdm(total=None, desc=desc, unit="step", file=sys.stderr, dynamic_ncols=True)
+    def __init__(self, desc: str, unit: str = "step") -> None:
+        self.bar = tqdm(total=None, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
     def update(self, step: int, total: int, **postfix: Any) -> None:
         if total and self.bar.total != total:

@@ -56,8 +56,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc))
         self.stdout.write(f"generation job {job.pk}: {version.name} on {question_set.name}")
         if options["wait"]:
-            bar = JobBar(f"generation {job.pk}")
+            bar = JobBar(f"generation {job.pk}", unit="question")
             if inline:
+                self.stdout.write("no worker on the gpu queue: running the job in this process")
                 from training.generation_job import run_generation
 
                 run_generation(job.pk, listener=bar.from_progress)

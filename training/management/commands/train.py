@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotation.models import DatasetSnapshot
-from training.jobs import gpu_worker_available, launch_training_job
+from training.jobs import gpu_worker_available, headline_metrics, launch_training_job
 from training.models import Job, TrainingJob
 
 from ._wait import JobBar, follow
@@ -122,8 +122,10 @@ class Command(BaseCommand):
         }
         if version:
             self.stdout.write(f"model version {version.pk} ({version.name}) in {version.adapter_dir}")
-            for key, value in sorted(version.metrics.items()):
-                self.stdout.write(f"  {key}: {value}")
+            for key, value in headline_metrics(version.metrics):
+                self.stdout.write(
+                    f"  {key}: {value:.4g}" if isinstance(value, float) else f"  {key}: {value}"
+                )
         elif job.is_finished:
             self.stdout.write(f"job {job.pk} {job.status}: {job.error or job.phase}")
         if as_json:
