@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -30,121 +26,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import serializers as s
+from .api_base import (
+    DATE_PARAMS,
+    SOURCE_PARAM,
+    SPEAKER_PARAM,
+    CanExport,
+    IdCursorPagination,
+    LineCursorPagination,
+    QuestionPagination,
+    ReviewerReadStaffWrite,
+    filter_dates,
+    int_param,
+    query_param,
+    text_param,
+)
 from .exports import CONTENT_TYPES, EXTENSIONS, FORMATS, dataset_card, export_bytes
 from .models import Candidate, Character, Conversation, DatasetSnapshot, Line, Question, QuestionSet, Source
 from .snapshots import create_snapshot, export_context
-
-REVIEWERS = "Reviewers"
-
-
-# --- Permissions ------------------------------------------------------------------------------
-
-
-def is_reviewer(user: Any) -> bool:
-    if not (user and user.is_authenticated):
-        return False
-    return user.is_staff or user.is_superuser or user.groups.filter(name=REVIEWERS).exists()
-
-
-def can_export(user: Any) -> bool:
-    if not (user and user.is_authenticated):
-        return False
-    return user.is_staff or user.has_perm("annotation.export_dataset")
-
-
-class ReviewerReadStaffWrite(permissions.BasePermission):
-    """Reviewers and staff read; only staff change anything."""
-
-    message = "reviewers may read, only staff may change data"
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return is_reviewer(request.user)
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
-
-
-class CanExport(permissions.BasePermission):
-    message = "downloading the data set needs the export permission (annotation.export_dataset) or staff"
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return can_export(request.user)
-
-
-# --- Pagination and filters -------------------------------------------------------------------
-
-
-class IdCursorPagination(CursorPagination):
-    """Cursor pages over the id: stable and fast however long the list, newest first."""
-
-    ordering = "-id"
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-
-
-class LineCursorPagination(IdCursorPagination):
-    ordering = "id"
-
-
-class QuestionPagination(IdCursorPagination):
-    ordering = "id"  # a set's questions in the order they were added
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: "must be an integer"}) from None
-    if not 0 <= value < 2**63:
-        raise ValidationError({name: "out of range"})
-    return value
-
-
-def _date_param(request: Request, name: str) -> datetime | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = parse_datetime(raw) or parse_date(raw)
-    except ValueError:
-        value = None
-    if value is None:
-        raise ValidationError({name: "must be an ISO 8601 date or date-time"})
-    if isinstance(value, datetime) and timezone.is_naive(value):
-        value = timezone.make_aware(value)  # a date-time without offset is in the site's time zone
-    return value
-
-
-def _text_param(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name)
-    if value is not None and "\x00" in value:
-        raise ValidationError({name: "must not contain NUL characters"})
-    return value
-
-
-def _filter_dates(request: Request, qs: QuerySet, field: str) -> QuerySet:
-    after, before = _date_param(request, "created_after"), _date_param(request, "created_before")
-    if after:
-        qs = qs.filter(**{f"{field}__gte" if isinstance(after, datetime) else f"{field}__date__gte": after})
-    if before:
-        qs = qs.filter(**{f"{field}__lt" if isinstance(before, datetime) else f"{field}__date__lte": before})
-    return qs
-
-
-def _p(name: str, kind: Any, text: str, enum: list[str] | None = None) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, required=False, description=text, enum=enum)
-
-
-DATE_PARAMS = [
-    _p("created_after", OpenApiTypes.DATETIME, "from this date or date-time (ISO 8601), inclusive"),
-    _p("created_before", OpenApiTypes.DATETIME, "before this date-time (or up to this date, inclusive)"),
-]
-SOURCE_PARAM = _p("source", OpenApiTypes.INT, "only this source (id)")
-SPEAKER_PARAM = _p("speaker", OpenApiTypes.STR, "only lines (or conversations with a line) of this speaker")
-
 
 # --- Corpus -----------------------------------------------------------------------------------
 
@@ -175,7 +73,7 @@ class SourceViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet:
-        return _filter_dates(self.request, super().get_queryset(), "imported_at")
+        return filter_dates(self.request, super().get_queryset(), "imported_at")
 
     @extend_schema(
         request={"multipart/form-data": s.SourceUploadSerializer},
@@ -226,10 +124,10 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         qs = Conversation.objects.select_related("source").annotate(line_count=Coalesce(Subquery(count), 0))
         if self.action == "retrieve":
             return qs.prefetch_related("lines")
-        source = _int_param(self.request, "source")
+        source = int_param(self.request, "source")
         if source is not None:
             qs = qs.filter(source_id=source)
-        speaker = _text_param(self.request, "speaker")
+        speaker = text_param(self.request, "speaker")
         if speaker:
             qs = qs.filter(pk__in=Line.objects.filter(speaker=speaker).values("conversation_id"))
         return qs
@@ -237,7 +135,11 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[SOURCE_PARAM, SPEAKER_PARAM, _p("conversation", OpenApiTypes.INT, "only this one")]
+        parameters=[
+            SOURCE_PARAM,
+            SPEAKER_PARAM,
+            query_param("conversation", OpenApiTypes.INT, "only this one"),
+        ]
     )
 )
 class LineViewSet(viewsets.ReadOnlyModelViewSet):
@@ -251,13 +153,13 @@ class LineViewSet(viewsets.ReadOnlyModelViewSet):
         qs = Line.objects.all()
         if self.action != "list":
             return qs
-        source = _int_param(self.request, "source")
+        source = int_param(self.request, "source")
         if source is not None:
             qs = qs.filter(conversation__source_id=source)
-        conversation = _int_param(self.request, "conversation")
+        conversation = int_param(self.request, "conversation")
         if conversation is not None:
             qs = qs.filter(conversation_id=conversation)
-        speaker = _text_param(self.request, "speaker")
+        speaker = text_param(self.request, "speaker")
         if speaker is not None:
             qs = qs.filter(speaker=speaker)
         return qs
@@ -287,7 +189,9 @@ class QuestionSetViewSet(viewsets.ModelViewSet):
         return paginator.get_paginated_response(s.QuestionSerializer(page, many=True).data)
 
 
-@extend_schema_view(list=extend_schema(parameters=[_p("question_set", OpenApiTypes.INT, "only this set")]))
+@extend_schema_view(
+    list=extend_schema(parameters=[query_param("question_set", OpenApiTypes.INT, "only this set")])
+)
 class QuestionViewSet(viewsets.ModelViewSet):
     serializer_class = s.QuestionSerializer
     permission_classes = [ReviewerReadStaffWrite]
@@ -296,7 +200,7 @@ class QuestionViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet:
         qs = Question.objects.all()
         if self.action == "list":
-            qset = _int_param(self.request, "question_set")
+            qset = int_param(self.request, "question_set")
             if qset is not None:
                 qs = qs.filter(question_set_id=qset)
         return qs
@@ -305,10 +209,10 @@ class QuestionViewSet(viewsets.ModelViewSet):
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            _p("status", OpenApiTypes.STR, "review status", enum=list(Candidate.Status.values)),
-            _p("model_version", OpenApiTypes.INT, "only candidates of this model version"),
-            _p("question_set", OpenApiTypes.INT, "only candidates to questions of this set"),
-            _p("question", OpenApiTypes.INT, "only candidates to this question"),
+            query_param("status", OpenApiTypes.STR, "review status", enum=list(Candidate.Status.values)),
+            query_param("model_version", OpenApiTypes.INT, "only candidates of this model version"),
+            query_param("question_set", OpenApiTypes.INT, "only candidates to questions of this set"),
+            query_param("question", OpenApiTypes.INT, "only candidates to this question"),
             *DATE_PARAMS,
         ]
     )
@@ -339,10 +243,10 @@ class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
             ("question_set", "question__question_set_id"),
             ("question", "question_id"),
         ):
-            value = _int_param(self.request, name)
+            value = int_param(self.request, name)
             if value is not None:
                 qs = qs.filter(**{field: value})
-        return _filter_dates(self.request, qs, "created_at")
+        return filter_dates(self.request, qs, "created_at")
 
 
 # --- Snapshots and exports --------------------------------------------------------------------
@@ -369,7 +273,7 @@ class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet:
         qs = DatasetSnapshot.objects.select_related("character", "created_by")
-        return _filter_dates(self.request, qs, "created_at")
+        return filter_dates(self.request, qs, "created_at")
 
     def get_serializer_class(self) -> type:
         return s.SnapshotSerializer if self.action == "list" else s.SnapshotDetailSerializer
@@ -419,8 +323,12 @@ class SnapshotExportView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(FORMATS)),
-            _p("sep", OpenApiTypes.STR, "line separator (default: the base model's; `\\n` for a newline)"),
-            _p("system", OpenApiTypes.BOOL, "sft-chat: the character's guidelines as a system message"),
+            query_param(
+                "sep", OpenApiTypes.STR, "line separator (default: the base model's; `\\n` for a newline)"
+            ),
+            query_param(
+                "system", OpenApiTypes.BOOL, "sft-chat: the character's guidelines as a system message"
+            ),
         ],
         responses={**_EXPORT_RESPONSES, 404: OpenApiResponse(description="no such snapshot or format")},
         summary="Download a snapshot (jsonl, text, hf zip, sft-chat, dpo)",

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .api import can_export
+from .api_base import can_export
 from .exports import FORMATS
 from .models import DatasetSnapshot
 from .snapshots import create_snapshot

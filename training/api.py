@@ -13,7 +13,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotation.api import DATE_PARAMS, IdCursorPagination, ReviewerReadStaffWrite, _filter_dates, _int_param
+from annotation.api_base import (
+    DATE_PARAMS,
+    IdCursorPagination,
+    ReviewerReadStaffWrite,
+    filter_dates,
+    int_param,
+)
 from annotation.models import DatasetSnapshot, QuestionSet
 
 from . import jobs
@@ -32,7 +38,7 @@ def _status_filter(request: Request, qs: QuerySet) -> QuerySet:
         if wanted not in Job.Status.values:
             raise ValidationError({"status": f"one of {', '.join(Job.Status.values)}"})
         qs = qs.filter(status=wanted)
-    return _filter_dates(request, qs, "created_at")
+    return filter_dates(request, qs, "created_at")
 
 
 def _checked_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +131,7 @@ class GenerationJobViewSet(JobActionsMixin, mixins.CreateModelMixin, viewsets.Re
         qs = GenerationJob.objects.select_related("created_by")
         if self.action != "list":
             return qs
-        version = _int_param(self.request, "model_version")
+        version = int_param(self.request, "model_version")
         if version is not None:
             qs = qs.filter(model_version_id=version)
         return _status_filter(self.request, qs)
@@ -164,7 +170,7 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet:
         qs = ModelVersion.objects.all()
-        return _filter_dates(self.request, qs, "created_at") if self.action == "list" else qs
+        return filter_dates(self.request, qs, "created_at") if self.action == "list" else qs
 
     @extend_schema(request=None, responses={200: s.ModelVersionSerializer})
     @action(detail=True, methods=["post"])
