@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -22,7 +22,7 @@ from .encoding import ImportFailed, file_sha256, open_text
 from .importers import FORMATS, ParsedConversation, aozora_title, detect_format, parse
 from .models import Conversation, Line, Source
 
-__all__ = ["DuplicateImport", "ImportFailed", "ImportResult", "import_path"]
+__all__ = ["DuplicateImport", "ImportFailed", "ImportResult", "import_path", "iter_import"]
 
 ImportError_ = ImportFailed  # the name used in the team's interface notes
 HEAD_LINES = 200
@@ -97,7 +97,29 @@ def import_path(
     progress: Callable[[int, int], None] | None = None,
     original_name: str | None = None,
 ) -> ImportResult:
-    """Import one file. Raises ImportFailed (DuplicateImport for a re-import) and leaves no rows behind."""
+    """Import one file. Raises ImportFailed (DuplicateImport for a re-import) and leaves no rows behind.
+
+    progress(bytes_done, bytes_total) is called as the file is read."""
+    steps = iter_import(path, fmt=fmt, title=title, user=user, original_name=original_name, progress=progress)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def iter_import(
+    path: Path,
+    *,
+    fmt: str = "auto",
+    title: str | None = None,
+    user=None,
+    original_name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Generator[tuple[int, int], None, ImportResult]:
+    """import_path as a generator: yields (bytes_done, bytes_total) after each stored batch and returns
+    the ImportResult, so a streaming response can report progress from the request's own thread (and
+    its own transaction). Closing the generator early rolls the import back."""
     path = Path(path)
     if not path.is_file():
         raise ImportFailed(f"no such file: {path}")
@@ -121,13 +143,20 @@ def import_path(
         imported_by=user if getattr(user, "is_authenticated", False) else None,
     )
     # The parsers allocate millions of short-lived acyclic objects; the cyclic collector would rescan
-    # the whole heap over and over (a third of a big import's time), so it pauses for the import.
+    # the whole heap over and over (a fifth of a big import's CPU time), so it pauses for the import.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         with transaction.atomic(), _sqlite_cache(IMPORT_CACHE_KIB):
             source.save()
-            result = _store(source, conversations)
+            store = _store(source, conversations)
+            while True:
+                try:
+                    next(store)
+                except StopIteration as done:
+                    result = done.value
+                    break
+                yield stream.bytes_read, stream.size
             if result.lines == 0:
                 raise ImportFailed(f"no dialogue found in this file (read as {kind}, {stream.label})")
             if stream.sha256 and stream.sha256 != sha256:
@@ -156,7 +185,10 @@ def _batches(conversations: Iterator[ParsedConversation]) -> Iterator[list[Parse
         yield batch
 
 
-def _store(source: Source, conversations: Iterator[ParsedConversation]) -> ImportResult:
+def _store(
+    source: Source, conversations: Iterator[ParsedConversation]
+) -> Generator[None, None, ImportResult]:
+    """Store the conversations batch by batch, yielding after each batch."""
     speakers: Counter[str] = Counter()
     n_conv = n_lines = 0
     insert_conversations = _RawInserter(Conversation, ("source", "position", "title"), returning="position")
@@ -174,6 +206,7 @@ def _store(source: Source, conversations: Iterator[ParsedConversation]) -> Impor
         speakers.update(v[2] for v in values)  # counted in C: this is the hot path of a big import
         insert_lines(values)
         n_lines += len(values)
+        yield
     unknown = speakers.pop("", 0)
     return ImportResult(source, n_conv, n_lines, dict(speakers.most_common()), unknown)
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from .importers import FORMATS
-from .importing import ImportFailed, import_path
+from .importing import ImportFailed, ImportResult, import_path, iter_import
 from .models import Character, Conversation, Line, Source
 
 CONVERSATIONS_PER_PAGE = 25
@@ -104,18 +108,55 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _import_upload(upload: UploadedFile, fmt: str, title: str, user) -> dict:
-    """Import an uploaded file from disk: a big upload is already a temp file, a small one is written out."""
+def _wants_stream(request: HttpRequest) -> bool:
+    return "application/x-ndjson" in request.headers.get("Accept", "")
+
+
+@contextmanager
+def _upload_on_disk(upload: UploadedFile) -> Iterator[Path]:
+    """The uploaded file as a path: a big upload is already a temp file, a small one is written out."""
     temporary = getattr(upload, "temporary_file_path", None)
     if temporary is not None:
-        result = import_path(Path(temporary()), fmt=fmt, title=title, user=user, original_name=upload.name)
-        return result.as_dict()
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.name or "").suffix) as tmp:
-        for chunk in upload.chunks():
-            tmp.write(chunk)
-        tmp.flush()
-        result = import_path(Path(tmp.name), fmt=fmt, title=title, user=user, original_name=upload.name)
-        return result.as_dict()
+        yield Path(temporary())
+        return
+    fd, name = tempfile.mkstemp(suffix=Path(upload.name or "").suffix, prefix="marisa-upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        yield Path(name)
+    finally:
+        os.unlink(name)
+
+
+def _result_dict(result: ImportResult) -> dict:
+    return {"ok": True, **result.as_dict(), "url": reverse("annotation:source", args=[result.source.pk])}
+
+
+def _ndjson(item: dict) -> bytes:
+    return (json.dumps(item, ensure_ascii=False) + "\n").encode()
+
+
+def _stream_import(upload: UploadedFile, fmt: str, title: str, user) -> Iterator[bytes]:
+    """NDJSON: {"progress", "total"} lines while the file is stored, then the result or the error.
+
+    The import runs in this generator, so in the request's thread and transaction; a client that goes
+    away closes the generator and the import rolls back."""
+    with _upload_on_disk(upload) as path:
+        yield _ndjson({"progress": 0, "total": upload.size})
+        try:
+            steps = iter_import(path, fmt=fmt, title=title, user=user, original_name=upload.name)
+            while True:
+                try:
+                    done, total = next(steps)
+                except StopIteration as finished:
+                    result = finished.value
+                    break
+                yield _ndjson({"progress": done, "total": total})
+        except ImportFailed as exc:
+            yield _ndjson({"ok": False, "error": str(exc)})
+            return
+        yield _ndjson(_result_dict(result))
 
 
 @login_required
@@ -128,16 +169,23 @@ def upload(request: HttpRequest) -> HttpResponse:
     title = request.POST.get("title", "").strip()
     context.update(format=fmt, title=title)
     upload_file = request.FILES.get("file")
+    if upload_file is not None and _wants_stream(request):
+        return StreamingHttpResponse(
+            _stream_import(upload_file, fmt, title, request.user), content_type="application/x-ndjson"
+        )
     try:
         if upload_file is None:
             raise ImportFailed("choose a file to import")
-        result = _import_upload(upload_file, fmt, title, request.user)
+        with _upload_on_disk(upload_file) as path:
+            result = import_path(
+                path, fmt=fmt, title=title, user=request.user, original_name=upload_file.name
+            )
     except ImportFailed as exc:
-        if _wants_json(request):
+        if _wants_json(request) or _wants_stream(request):
             return JsonResponse({"ok": False, "error": str(exc)}, status=400)
         context["error"] = str(exc)
         return render(request, "annotation/upload.html", context, status=400)
-    result["url"] = reverse("annotation:source", args=[result["source_id"]])
+    data = _result_dict(result)
     if _wants_json(request):
-        return JsonResponse({"ok": True, **result})
-    return redirect(result["url"])
+        return JsonResponse(data)
+    return redirect(data["url"])

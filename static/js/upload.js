@@ -52,7 +52,8 @@
       button.disabled = true;
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
-      xhr.setRequestHeader("Accept", "application/json");
+      // The server streams NDJSON: {"progress", "total"} lines while it imports, then the outcome.
+      xhr.setRequestHeader("Accept", "application/x-ndjson");
       xhr.upload.addEventListener("progress", function (e) {
         if (!e.lengthComputable) return;
         var pct = Math.round((e.loaded / e.total) * 100);
@@ -60,14 +61,25 @@
         status.textContent = "Uploading… " + pct + "% (" + Math.round(e.loaded / 1024) + " / " + Math.round(e.total / 1024) + " KB)";
       });
       xhr.upload.addEventListener("load", function () {
-        bar.style.width = "100%";
+        bar.style.width = "0%";
         status.textContent = "Uploaded. Reading and importing the dialogue…";
       });
+      function messages() {
+        return xhr.responseText.split("\n").filter(function (line) { return line.trim(); }).map(function (line) {
+          try { return JSON.parse(line); } catch (e) { return null; }  // a line still arriving
+        }).filter(Boolean);
+      }
+      xhr.addEventListener("progress", function () {
+        var last = messages().filter(function (m) { return "progress" in m; }).pop();
+        if (!last || !last.total) return;
+        var pct = Math.min(100, Math.round((last.progress / last.total) * 100));
+        bar.style.width = pct + "%";
+        status.textContent = "Importing… " + pct + "% of the file read";
+      });
       xhr.addEventListener("load", function () {
-        var data = null;
-        try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: a server error page */ }
-        if (data && data.ok) showResult(data);
-        else showError(data && data.error ? "Import failed: " + data.error : "Import failed (HTTP " + xhr.status + ").");
+        var outcome = messages().filter(function (m) { return "ok" in m; }).pop();
+        if (outcome && outcome.ok) showResult(outcome);
+        else showError(outcome && outcome.error ? "Import failed: " + outcome.error : "Import failed (HTTP " + xhr.status + ").");
       });
       xhr.addEventListener("error", function () { showError("The upload was interrupted: nothing was imported."); });
       xhr.send(new FormData(form));

@@ -1,5 +1,7 @@
 """Corpus pages through the Django test client: upload, sources, a source, a conversation."""
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -99,3 +101,23 @@ def test_source_page_paginates_conversations(user_client):
     assert "page 1 of 3" in first and "0番目" in first and "30番目" not in first
     third = user_client.get(data["url"] + "?page=3").content.decode()
     assert "59番目" in third
+
+
+def test_streamed_upload_reports_progress_then_the_result(user_client):
+    text = "\n\n".join(f"魔理沙「{i}番目だぜ」\n霊夢「はいはい」" for i in range(4000))
+    data = {"file": SimpleUploadedFile("long.txt", text.encode()), "format": "auto", "title": ""}
+    response = user_client.post(reverse("annotation:upload"), data, HTTP_ACCEPT="application/x-ndjson")
+    assert response.streaming
+    messages = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
+    progress = [m for m in messages if "progress" in m]
+    assert len(progress) >= 2 and progress[-1]["progress"] == progress[-1]["total"] == len(text.encode())
+    assert messages[-1]["ok"] and messages[-1]["lines"] == 8000
+    assert messages[-1]["url"] == reverse("annotation:source", args=[Source.objects.get().pk])
+
+
+def test_streamed_upload_error_is_the_last_message_and_nothing_saved(user_client):
+    data = {"file": SimpleUploadedFile("bad.jsonl", b'{"speaker": "a"}\n'), "format": "auto", "title": ""}
+    response = user_client.post(reverse("annotation:upload"), data, HTTP_ACCEPT="application/x-ndjson")
+    messages = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
+    assert messages[-1] == {"ok": False, "error": "line 1: no 'text' field (found: speaker)"}
+    assert Source.objects.count() == Line.objects.count() == 0
