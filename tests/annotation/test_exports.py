@@ -75,6 +75,15 @@ def test_hf_export_loads_with_datasets(tmp_path: Path) -> None:
     assert ds.num_rows == 4
     assert ds[0]["text"].startswith("霊夢: また来たの？\n魔理沙: ")
     assert ds[1]["lines"][1] == {"speaker": "魔理沙", "text": "本を借りに来ただけだぜ"}
+    # The card's YAML header is read too: the directory alone loads, with its split.
+    whole = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "cache2"))
+    assert whole["train"].num_rows == 4 and whole["train"].column_names == [
+        "id",
+        "kind",
+        "source",
+        "text",
+        "lines",
+    ]
 
 
 def test_hf_zip_stream_unpacks_and_loads(tmp_path: Path) -> None:
