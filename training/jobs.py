@@ -444,7 +444,24 @@ def headline_metrics(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
     """The figures that compare versions: training loss and the held-out evaluation's scalars."""
     flat = flat_metrics(metrics)
     keys = ["train_loss"] + [k for k in flat if k.startswith("eval.")]
-    return [(k.removeprefix("eval."), flat[k]) for k in keys if k in flat and not isinstance(flat[k], str)]
+    return [
+        (METRIC_LABELS.get(k, k.removeprefix("eval.").replace("_", " ")), flat[k])
+        for k in keys
+        if k in flat and not isinstance(flat[k], str)
+    ]
+
+
+METRIC_LABELS = {
+    "train_loss": "train loss",
+    "eval.loss": "held-out loss",
+    "eval.perplexity": "held-out perplexity",
+    "eval.base_loss": "base model loss",
+    "eval.base_perplexity": "base model perplexity",
+    "eval.eval_tokens": "held-out tokens",
+    "eval.style_prompts": "style prompts",
+    "eval.style_marker_rate": "style-marker rate",
+    "eval.base_style_marker_rate": "base model style-marker rate",
+}
 
 
 # --- the data a training job reads -----------------------------------------------------------------

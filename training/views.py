@@ -90,6 +90,7 @@ def _job_context(job: TrainingJob) -> dict[str, Any]:
     return {
         "job": job,
         "version": version,
+        "headline": headline_metrics(version.metrics) if version else [],
         "loss_svg": mark_safe(loss_svg(job.loss_history)),  # built from numbers only
         "can_resume": job.resumable and job.status in (Job.Status.FAILED, Job.Status.CANCELLED),
     }
