@@ -102,6 +102,44 @@ def ours_as_full_labels(encoded: Encoded) -> list[int]:
     return labels
 
 
+def byte_bpe_without_split(lines: list[str]) -> Any:
+    """A byte-level BPE trained on the corpus with no pre-tokenizer split: it merges `魔理沙: ` with the
+    first characters of her utterance (the case DESIGN.md measured), so the seed's search finds nothing."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=4000, special_tokens=["<s>", "</s>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(lines, trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>")
+
+
+def correctness_on(tokenizer: Any, convs: list[list[Turn]]) -> dict[str, Any]:
+    """Agreement with the seed's search, and how often the seed trains nothing where there are targets."""
+    from training.labels import encode_conversations
+
+    sep_ids = separator_ids(tokenizer, SEP)
+    prefix_ids = tokenizer("魔理沙: ", add_special_tokens=False)["input_ids"]
+    ours = list(encode_conversations(convs, tokenizer, MARISA, SEP))
+    agree = masked = with_targets = 0
+    whole = tokenizer([render(c, MARISA, SEP).text for c in convs], add_special_tokens=False)["input_ids"]
+    for e, ids in zip(ours, whole, strict=True):
+        seed = seed_labels(ids, prefix_ids, sep_ids)  # the seed tokenizes the whole text, then searches
+        agree += ids == e.ids and seed == ours_as_full_labels(e)
+        if e.targets:
+            with_targets += 1
+            masked += all(x == IGNORE for x in seed)
+    return {
+        "agree": round(agree / len(convs), 4),
+        "seed_trains_nothing": round(masked / max(1, with_targets), 4),
+        "segment_encoded": round(sum(e.method == "segments" for e in ours) / len(convs), 4),
+    }
+
+
 def best(fn: Any, repeats: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeats):
@@ -162,6 +200,8 @@ def run(n: int, demo_dir: Path, repeats: int = 3) -> dict[str, Any]:
     all_ids = [ids for enc in encs for ids in enc["input_ids"]]
 
     agree = sum(1 for a, b in zip(ours_full, seed, strict=True) if a == b) / n
+    corpus_text = [f"{name}: {text}{SEP}" for name, text in corpus_lines(corpus)]
+    bpe = correctness_on(byte_bpe_without_split(corpus_text), convs[:2000])
     seed_wrong_tokens = sum(
         sum(1 for x, y in zip(a, b, strict=True) if x != y) for a, b in zip(ours_full, seed, strict=True)
     )
@@ -181,6 +221,9 @@ def run(n: int, demo_dir: Path, repeats: int = 3) -> dict[str, Any]:
         "segment_encoded": sum(1 for e in encoded if e.method == "segments"),
         "examples": stats["examples"],
         "trained_tokens": stats["trained_tokens"],
+        "byte_bpe_agree": bpe["agree"],
+        "byte_bpe_seed_trains_nothing": bpe["seed_trains_nothing"],
+        "byte_bpe_segment_encoded": bpe["segment_encoded"],
     }
 
 

@@ -23,12 +23,14 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from training.textformat import NAME_DELIMITER as _DELIM
 from training.textformat import CharacterSpec, Turn, render, speaker_label
 
 IGNORE = -100
+_start = itemgetter(0)
 BATCH = 256  # conversations tokenized per call: the fast tokenizer parallelises a batch
 _ANCHORS = ("\n", "。", "a", "|")
 
@@ -140,24 +142,25 @@ def _from_offsets(
     """Labels from the offset mapping; None when any edge is not a token boundary (segment encoding then)."""
     if not ids:
         return Encoded(ids, [0] * len(bounds), {}, "offsets")
-    starts, ends = zip(*offsets, strict=False)  # offsets are sorted: bisect the starts (the hot loop)
+    # Offsets are sorted by start: bisect them by start (key) without copying them out (the hot loop).
     bisect = bisect_left
     line_starts = []
+    i = 0
     for pos in bounds[:-1]:
-        i = bisect(starts, pos)
-        if i and ends[i - 1] > pos:  # a token runs across the line start
+        i = bisect(offsets, pos, i, key=_start)  # lines come in order: search on from the previous one
+        if i and offsets[i - 1][1] > pos:  # a token runs across the line start
             return None
         line_starts.append(i)
     line_starts.append(len(ids))
     targets: dict[int, tuple[int, int]] = {}
     for (s, e), line in zip(spans, span_lines, strict=False):
-        i_s = bisect(starts, s)
-        u = e - sep_len
-        i_u = bisect(starts, u, i_s)
         i_e = line_starts[line + 1]  # the span ends where the next line starts (checked above)
+        i_s = bisect(offsets, s, line_starts[line], i_e, key=_start)  # within the line's tokens
+        u = e - sep_len
+        i_u = bisect(offsets, u, i_s, i_e, key=_start)
         # Straddling the utterance start or the separator start: re-encode by segments. The separator
         # must be exactly its own canonical ids, or the stop rule would never see it.
-        if (i_s and ends[i_s - 1] > s) or (i_u and ends[i_u - 1] > u) or ids[i_u:i_e] != sep_ids:
+        if (i_s and offsets[i_s - 1][1] > s) or (i_u and offsets[i_u - 1][1] > u) or ids[i_u:i_e] != sep_ids:
             return None
         targets[line] = (i_s, i_e)
     return Encoded(ids, line_starts, targets, "offsets")
