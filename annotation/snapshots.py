@@ -90,9 +90,7 @@ def iter_correction_records(character: Character) -> Iterator[dict[str, Any]]:
     for cand in accepted.iterator(chunk_size=1000):
         question = cand.question
         reply = cand.final_text or cand.text
-        turns = [
-            {"speaker": str(t.get("speaker", "")), "text": str(t.get("text", ""))} for t in question.context
-        ]
+        turns = _context_turns(question.context)
         turns.append({"speaker": user_name, "text": question.text})
         turns.append({"speaker": character.prompt_name, "text": reply})
         first = question.pk not in seen_questions
@@ -106,6 +104,17 @@ def iter_correction_records(character: Character) -> Iterator[dict[str, Any]]:
             "rejected": rejected.get(question.pk, []) if first else [],
             "lines": turns,
         }
+
+
+def _context_turns(context: Any) -> list[dict[str, str]]:
+    """A question's earlier turns; anything that is not a {speaker, text} object is left out."""
+    if not isinstance(context, list):
+        return []
+    return [
+        {"speaker": str(t.get("speaker") or ""), "text": str(t.get("text") or "")}
+        for t in context
+        if isinstance(t, dict) and t.get("text")
+    ]
 
 
 def _rejected_by_question() -> dict[int, list[str]]:
