@@ -129,8 +129,29 @@ def sent(standin: StandinServer) -> int:
     )
 
 
-def load(url: str, requests: list[bytes], concurrency: int) -> dict:
-    return asyncio.run(_load(url, requests, concurrency))
+def _cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time of a process and its children (the gunicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root_pid in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def load(url: str, requests: list[bytes], concurrency: int, server_pid: int | None = None) -> dict:
+    """Send `requests` over `concurrency` keep-alive connections; adds the server's CPU ms per request."""
+    cpu_before = _cpu_seconds(server_pid) if server_pid else 0.0
+    result = asyncio.run(_load(url, requests, concurrency))
+    if server_pid:
+        used = _cpu_seconds(server_pid) - cpu_before
+        result["server_cpu_ms_per_request"] = round(used * 1000 / max(1, result["requests"]), 2)
+    return result
 
 
 def main() -> None:
@@ -181,9 +202,9 @@ def main() -> None:
             url, signed_requests(300, host), args.concurrency
         )  # warm-up: imports, connections, first month row
         servers.wait_for(lambda: sent(standin), 120, "the first model answer")
-        baseline = load(url, plain_requests(args.requests, host, "/healthz"), args.concurrency)
+        baseline = load(url, plain_requests(args.requests, host, "/healthz"), args.concurrency, web.popen.pid)
         answered_before = sent(standin)
-        webhook = load(url, signed_requests(args.requests, host), args.concurrency)
+        webhook = load(url, signed_requests(args.requests, host), args.concurrency, web.popen.pid)
         answered_during = sent(standin) - answered_before
     finally:
         web.stop()
@@ -191,6 +212,10 @@ def main() -> None:
         standin.stop()
         redis_server.shutdown()
     usage = json.loads(servers.manage(env, "line_usage", "--json").stdout.strip().splitlines()[-1])
+    # What two dedicated cores would sustain at this CPU cost per request (client and model elsewhere).
+    projected = (
+        round(2000 / webhook["server_cpu_ms_per_request"]) if webhook["server_cpu_ms_per_request"] else None
+    )
     met = webhook["p99_ms"] <= 50 and webhook["rps"] >= 500 and webhook["errors"] == 0
     print(
         f"load average before the run: {load_before:.1f} (other processes on this machine compete for the cores)"
@@ -200,6 +225,9 @@ def main() -> None:
     )
     print(f"baseline /healthz : {baseline}")
     print(f"signed webhook    : {webhook}")
+    print(
+        f"server CPU per request: webhook {webhook['server_cpu_ms_per_request']} ms, /healthz {baseline['server_cpu_ms_per_request']} ms"
+    )
     print(f"model answers sent while measuring: {answered_during}; quota used: {usage['used']}")
     result = {
         "bench": "webhook",
@@ -214,6 +242,7 @@ def main() -> None:
         "model_threads": args.model_threads,
         "load_average_before": round(load_before, 2),
         "quota_used": usage["used"],
+        "projected_rps_on_2_dedicated_cores": projected,
         "targets": {"p99_ms": 50, "rps": 500, "errors": 0},
         "targets_met": met,
     }

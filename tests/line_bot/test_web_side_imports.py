@@ -25,7 +25,11 @@ print("HEAVY:" + ",".join(heavy))
 
 
 def test_webhook_modules_do_not_import_torch():
-    env = servers.django_env("sqlite:///:memory:", "redis://127.0.0.1:1/0", LINE_CHANNEL_SECRET="probe-secret")
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=servers.REPO, env=env, capture_output=True, text=True)
+    env = servers.django_env(
+        "sqlite:///:memory:", "redis://127.0.0.1:1/0", LINE_CHANNEL_SECRET="probe-secret"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=servers.REPO, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "HEAVY:\n" in done.stdout, done.stdout

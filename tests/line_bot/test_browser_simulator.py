@@ -1,0 +1,72 @@
+"""The simulator page in Debian's chromium: chat as a LINE user, see the worker's answer arrive."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from line_bot.models import Message
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls between Playwright's sync steps
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (.ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_chat_in_the_simulator_gets_the_bots_answer(
+    browser, live_server, line_settings, line_standin, line_worker, django_user_model
+):
+    line_settings.ALLOWED_HOSTS = ["*"]
+    django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
+    page = browser.new_context(locale="ja-JP").new_page()
+    page.set_default_timeout(20000)
+    page.goto(f"{live_server.url}/accounts/login/?next=/line/simulator/")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", "pw-boss-123")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#line-text")
+
+    # Enter that confirms an IME conversion must not send anything.
+    page.fill("#line-text", "まりさ")
+    page.evaluate(
+        """() => document.getElementById('line-text').dispatchEvent(
+             new KeyboardEvent('keydown', {key: 'Enter', isComposing: true, bubbles: true, cancelable: true}))"""
+    )
+    page.wait_for_timeout(500)
+    assert not Message.objects.exists()
+
+    page.fill("#line-text", "魔法って何？")
+    page.press("#line-text", "Enter")
+    page.wait_for_selector(".bubble.in:has-text('魔法って何？')")
+    answer = page.wait_for_selector(".bubble.out:has-text('reply token (free)')", timeout=120000)
+    sent = Message.objects.get(direction="out")
+    assert sent.text and sent.text in answer.inner_text()
+    assert line_standin.recorded("/v2/bot/message/reply")[0]["body"]["messages"][0]["text"] == sent.text
+
+    page.click("button[data-text='残り']")
+    page.wait_for_selector(".bubble.out:has-text('あと')", timeout=60000)
+    assert page.inner_text("#line-error") == ""
