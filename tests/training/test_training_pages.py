@@ -186,3 +186,26 @@ def test_admin_lists_jobs_and_activates_a_version() -> None:
     )
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED
+
+
+def test_generation_page_shows_the_first_candidates_and_sampling() -> None:
+    from annotation.models import Candidate
+
+    version = make_version(name="v-page")
+    questions = make_questions(texts=("キノコは好き？",))
+    job = GenerationJob.objects.create(
+        model_version=version,
+        question_set=questions,
+        status=Job.Status.SUCCEEDED,
+        step=1,
+        total_steps=1,
+        candidates_created=1,
+        sampling={"temperature": 0.1, "top_k": 20},
+    )
+    Candidate.objects.create(
+        question=questions.questions.get(), model_version=version, generation_job=job, text="大好きだぜ"
+    )
+    html = client_for(make_user("viewer", staff=False)).get(reverse("training:generation", args=[job.pk]))
+    text = html.content.decode()
+    assert "キノコは好き？" in text and "大好きだぜ" in text and "top_k" in text
+    assert "hx-trigger" not in text  # finished: no polling
