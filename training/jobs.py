@@ -10,7 +10,6 @@ ML imports (torch, transformers, training.qlora) happen inside the functions tha
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -19,8 +18,7 @@ import threading
 import time
 import traceback as tb
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from .job_data import SplitData, character_spec, snapshot_conversations, split_held_out  # noqa: F401
+from .job_metrics import flat_metrics, headline_metrics  # noqa: F401
 from .models import GenerationJob, Job, TrainingJob
 
 log = logging.getLogger(__name__)
@@ -424,106 +424,6 @@ def send_unsent_jobs() -> int:
             _send(_task_name(job), job)
             sent += 1
     return sent
-
-
-# --- metrics as people read them ------------------------------------------------------------------
-
-
-def flat_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{"eval": {"loss": 1.2}} -> {"eval.loss": 1.2}: every scalar, for tables."""
-    flat: dict[str, Any] = {}
-    for key, value in metrics.items():
-        if isinstance(value, dict):
-            flat.update(flat_metrics(value, f"{prefix}{key}."))
-        elif not isinstance(value, list):
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def headline_metrics(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The figures that compare versions: training loss and the held-out evaluation's scalars."""
-    flat = flat_metrics(metrics)
-    keys = ["train_loss"] + [k for k in flat if k.startswith("eval.")]
-    return [
-        (METRIC_LABELS.get(k, k.removeprefix("eval.").replace("_", " ")), flat[k])
-        for k in keys
-        if k in flat and not isinstance(flat[k], str)
-    ]
-
-
-METRIC_LABELS = {
-    "train_loss": "train loss",
-    "eval.loss": "held-out loss",
-    "eval.perplexity": "held-out perplexity",
-    "eval.base_loss": "base model loss",
-    "eval.base_perplexity": "base model perplexity",
-    "eval.eval_tokens": "held-out tokens",
-    "eval.style_prompts": "style prompts",
-    "eval.style_marker_rate": "style-marker rate",
-    "eval.base_style_marker_rate": "base model style-marker rate",
-}
-
-
-# --- the data a training job reads -----------------------------------------------------------------
-
-
-@dataclass
-class SplitData:
-    train: list[list[Any]]
-    held_out: list[list[Any]]
-    train_ids: list[str]
-    held_out_ids: list[str]
-
-
-def _held_out_key(conversation_id: str) -> float:
-    digest = hashlib.sha256(str(conversation_id).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def split_held_out(items: Iterable[tuple[str, list[Any]]], share: float | None = None) -> SplitData:
-    """Deterministic by conversation id hash: the same conversation is always on the same side.
-
-    With two or more conversations and a positive share, at least one is held out (the one with the
-    smallest hash), so evaluation always has something to measure.
-    """
-    share = settings.MARISA_HELD_OUT_SHARE if share is None else share
-    keyed = [(_held_out_key(cid), cid, turns) for cid, turns in items]
-    held = [k for k in keyed if k[0] < share]
-    if not held and share > 0 and len(keyed) >= 2:
-        held = [min(keyed, key=lambda k: k[0])]
-    held_ids = {k[1] for k in held}
-    train = [k for k in keyed if k[1] not in held_ids]
-    return SplitData(
-        train=[k[2] for k in train],
-        held_out=[k[2] for k in held],
-        train_ids=[k[1] for k in train],
-        held_out_ids=[k[1] for k in held],
-    )
-
-
-def snapshot_conversations(snapshot: Any) -> list[tuple[str, list[Any]]]:
-    """(id, turns) for every conversation in the snapshot, in its order."""
-    from annotation.snapshots import iter_conversations
-
-    from .textformat import Turn
-
-    return [
-        (str(c["id"]), [Turn(speaker=line["speaker"], text=line["text"]) for line in c["lines"]])
-        for c in iter_conversations(snapshot)
-    ]
-
-
-def character_spec(character: Any = None) -> Any:
-    from annotation.models import Character
-
-    from .textformat import CharacterSpec
-
-    character = character or Character.default()
-    return CharacterSpec(
-        prompt_name=character.prompt_name,
-        aliases=frozenset(character.names()),
-        user_name=settings.MARISA_USER_NAME,
-    )
 
 
 def gpu_worker_available(timeout: float = 1.0) -> bool:
