@@ -275,20 +275,47 @@ def submit(
     return record
 
 
+def _statements(changes: dict, record: ReviewAction) -> tuple[str, list, str, list]:
+    """(UPDATE sql, its SET params, INSERT columns, INSERT values) shared by both submit paths.
+
+    Raw SQL prepared before the write starts, so the time spent holding the write lock is the
+    database's own work, not the ORM's Python.
+    """
+    q = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sets = ", ".join(f"{q(col)} = %s" for col in changes)
+    update = (
+        f"UPDATE {q(Candidate._meta.db_table)} SET {sets}, version = version + 1 "
+        f"WHERE id = %s AND version = %s AND status = 'pending' AND lease_owner_id = %s"
+    )
+    log_fields = [f for f in ReviewAction._meta.concrete_fields if not f.primary_key]
+    values = [
+        adapt(v) if isinstance(v, datetime) else v
+        for v in (f.get_db_prep_value(getattr(record, f.attname), connection) for f in log_fields)
+    ]
+    params = [adapt(v) if isinstance(v, datetime) else v for v in changes.values()]
+    return update, params, ", ".join(q(f.column) for f in log_fields), values
+
+
 def _update_then_log(
     candidate_id: int, user, version: int, changes: dict, record: ReviewAction, skip: bool
 ) -> bool:
     """The conditional UPDATE and the log row in one short transaction."""
-    with write_gate(), transaction.atomic():
-        updated = Candidate.objects.filter(
-            pk=candidate_id, version=version, status=PENDING, lease_owner=user
-        ).update(version=F("version") + 1, **changes)
-        if not updated:
+    update, params, columns, values = _statements(changes, record)
+    insert = (
+        f"INSERT INTO {connection.ops.quote_name(ReviewAction._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(values))})"
+    )
+    with write_gate(), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(update, [*params, candidate_id, version, user.pk])
+        if cursor.rowcount != 1:
             return False
         if skip:
             CandidateSkip.objects.get_or_create(candidate_id=candidate_id, user=user)
-        record.save()
-        return True
+        cursor.execute(insert, values)
+        record.pk = cursor.lastrowid
+    record._state.adding = False
+    return True
 
 
 def _update_and_log(candidate_id: int, user, version: int, changes: dict, record: ReviewAction) -> bool:
@@ -296,25 +323,18 @@ def _update_and_log(candidate_id: int, user, version: int, changes: dict, record
 
     One round trip instead of four (BEGIN, UPDATE, INSERT, COMMIT), and still all or nothing.
     """
-    q = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
-    sets = ", ".join(f"{q(col)} = %s" for col in changes)
-    log_fields = [
-        f for f in ReviewAction._meta.concrete_fields if not f.primary_key and f.attname != "candidate_id"
-    ]
-    values = [
-        adapt(v) if isinstance(v, datetime) else v
-        for v in (f.get_db_prep_value(getattr(record, f.attname), connection) for f in log_fields)
-    ]
+    update, params, columns, values = _statements(changes, record)
+    # The log row's candidate_id comes from the UPDATE's RETURNING, so it exists only if the UPDATE did.
+    at = [f.attname for f in ReviewAction._meta.concrete_fields if not f.primary_key].index("candidate_id")
+    picks = ["upd.id" if i == at else "%s" for i in range(len(values))]
+    rest = values[:at] + values[at + 1 :]
     sql = (
-        f"WITH upd AS (UPDATE {q(Candidate._meta.db_table)} SET {sets}, version = version + 1 "
-        f"WHERE id = %s AND version = %s AND status = 'pending' AND lease_owner_id = %s RETURNING id) "
-        f"INSERT INTO {q(ReviewAction._meta.db_table)} (candidate_id, {', '.join(q(f.column) for f in log_fields)}) "
-        f"SELECT upd.id, {', '.join(['%s'] * len(log_fields))} FROM upd RETURNING id"
+        f"WITH upd AS ({update} RETURNING id) "
+        f"INSERT INTO {connection.ops.quote_name(ReviewAction._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(picks)} FROM upd RETURNING id"
     )
-    params = [adapt(v) if isinstance(v, datetime) else v for v in changes.values()]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, candidate_id, version, user.pk, *values])
+        cursor.execute(sql, [*params, candidate_id, version, user.pk, *rest])
         rows = cursor.fetchall()
     if not rows:
         return False
