@@ -41,6 +41,7 @@ from training.textformat import CharacterSpec, Turn, render  # noqa: E402
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 SEP = "\n"
+MAX_LENGTH = 512  # the default MARISA_MAX_SEQ_LENGTH
 OTHERS = ["霊夢", "アリス", "パチュリー", "咲夜", "ユーザー", "にとり"]
 
 
@@ -96,6 +97,7 @@ def seed_labels(ids: list[int], prefix_ids: list[int], sep_ids: list[int]) -> li
 
 
 def ours_as_full_labels(encoded: Encoded) -> list[int]:
+    """One labels list over the whole conversation, the shape the seed's algorithm produces."""
     labels = [IGNORE] * len(encoded.ids)
     for s, e in encoded.targets.values():
         labels[s:e] = encoded.ids[s:e]
@@ -158,6 +160,7 @@ def run(n: int, demo_dir: Path, repeats: int = 3) -> dict[str, Any]:
     convs = generate(n, [text for _, text in corpus_lines(corpus)])
     sep_ids = separator_ids(tokenizer, SEP)
     prefix, suffix = special_affixes(tokenizer)
+    budget = MAX_LENGTH - len(prefix) - len(suffix)
 
     t0 = time.perf_counter()
     rendered = [render(c, MARISA, SEP) for c in convs]
@@ -171,18 +174,21 @@ def run(n: int, demo_dir: Path, repeats: int = 3) -> dict[str, Any]:
         for k, a in enumerate(range(0, n, BATCH)):
             out.extend(
                 label_tokenized(
-                    convs[a : a + BATCH], rendered[a : a + BATCH], encs[k], tokenizer, MARISA, SEP, sep_ids
+                    convs[a : a + BATCH],
+                    rendered[a : a + BATCH],
+                    encs[k],
+                    tokenizer,
+                    MARISA,
+                    SEP,
+                    sep_ids,
+                    budget=budget,
                 )
             )
         return out
 
     def examples(encoded: list[Encoded]) -> tuple[list[dict], dict]:
         stats = {"examples": 0, "tokens": 0, "trained_tokens": 0, "dropped_windows": 0, "truncated_lines": 0}
-        out = [
-            x
-            for e in encoded
-            for x in examples_from(e, 4096 - len(prefix) - len(suffix), prefix, suffix, 2, stats)
-        ]
+        out = [x for e in encoded for x in examples_from(e, budget, prefix, suffix, 2, stats)]
         return out, stats
 
     prefix_ids = tokenizer("魔理沙: ", add_special_tokens=False)["input_ids"]

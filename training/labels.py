@@ -40,7 +40,9 @@ class Encoded:
     """One conversation as tokens: ids, token index where each line starts, target token ranges per line."""
 
     ids: list[int]
-    line_starts: list[int]  # len(lines) + 1 entries, the last = len(ids)
+    # len(lines) + 1 entries, the last = len(ids); None when the conversation fits one window (labelling
+    # then skips locating every line: only the spans' edges are checked, which is most of the saving).
+    line_starts: list[int] | None
     targets: dict[int, tuple[int, int]]  # line index -> [start, end) token range of utterance + separator
     method: str  # "offsets" or "segments"
 
@@ -138,10 +140,13 @@ def _from_offsets(
     span_lines: Sequence[int],
     sep_len: int,
     sep_ids: list[int],
+    budget: int | None = None,
 ) -> Encoded | None:
     """Labels from the offset mapping; None when any edge is not a token boundary (segment encoding then)."""
     if not ids:
         return Encoded(ids, [0] * len(bounds), {}, "offsets")
+    if budget is not None and len(ids) <= budget:
+        return _spans_only(ids, offsets, spans, span_lines, sep_len, sep_ids)
     # Offsets are sorted by start: bisect them by start (key) without copying them out (the hot loop).
     bisect = bisect_left
     line_starts = []
@@ -164,6 +169,41 @@ def _from_offsets(
             return None
         targets[line] = (i_s, i_e)
     return Encoded(ids, line_starts, targets, "offsets")
+
+
+def _spans_only(
+    ids: list[int],
+    offsets: Sequence[tuple[int, int]],
+    spans: Sequence[tuple[int, int]],
+    span_lines: Sequence[int],
+    sep_len: int,
+    sep_ids: list[int],
+) -> Encoded | None:
+    """Target ranges of a conversation that fits one window: the utterance start, separator start and
+    separator end of each span must be token boundaries, and the separator its canonical ids."""
+    bisect = bisect_left
+    k = len(sep_ids)
+    targets: dict[int, tuple[int, int]] = {}
+    lo = 0
+    for (s, e), line in zip(spans, span_lines, strict=False):
+        # Find the span's end first, then its start inside the (short) range before the separator.
+        i_e = bisect(offsets, e, lo, key=_start)
+        i_u = i_e - k
+        u = e - sep_len
+        if (
+            i_u < lo
+            or ids[i_u:i_e] != sep_ids
+            or offsets[i_u][0] != u
+            or offsets[i_e - 1][1] != e
+            or (i_u and offsets[i_u - 1][1] > u)
+        ):
+            return None
+        i_s = bisect(offsets, s, lo, i_u, key=_start)
+        if i_s and offsets[i_s - 1][1] > s:
+            return None
+        targets[line] = (i_s, i_e)
+        lo = i_e
+    return Encoded(ids, None, targets, "offsets")
 
 
 def _segments_of(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> list[str]:
@@ -209,8 +249,11 @@ def encode_conversations(
     character: CharacterSpec,
     sep: str,
     method: str = "auto",
+    budget: int | None = None,
 ) -> Iterator[Encoded]:
-    """Encode conversations in batches: one tokenizer call with offsets per batch, segments where needed."""
+    """Encode conversations in batches: one tokenizer call with offsets per batch, segments where needed.
+
+    With `budget` (the window's token budget), conversations that fit one window skip locating lines."""
     if method not in {"auto", "offsets", "segments"}:
         raise ValueError(f"unknown labelling method {method!r}")
     use_offsets = method != "segments" and getattr(tokenizer, "is_fast", False)
@@ -221,10 +264,10 @@ def encode_conversations(
     for conv in conversations:
         batch.append(conv)
         if len(batch) >= BATCH:
-            yield from _encode_batch(batch, tokenizer, character, sep, sep_ids, use_offsets, method)
+            yield from _encode_batch(batch, tokenizer, character, sep, sep_ids, use_offsets, method, budget)
             batch = []
     if batch:
-        yield from _encode_batch(batch, tokenizer, character, sep, sep_ids, use_offsets, method)
+        yield from _encode_batch(batch, tokenizer, character, sep, sep_ids, use_offsets, method, budget)
 
 
 def _encode_batch(
@@ -235,6 +278,7 @@ def _encode_batch(
     sep_ids: list[int],
     use_offsets: bool,
     method: str,
+    budget: int | None,
 ) -> Iterator[Encoded]:
     if not use_offsets:
         for conv in batch:
@@ -242,7 +286,7 @@ def _encode_batch(
         return
     rendered = [render(conv, character, sep) for conv in batch]
     enc = tokenize_rendered(tokenizer, rendered)
-    yield from label_tokenized(batch, rendered, enc, tokenizer, character, sep, sep_ids, method)
+    yield from label_tokenized(batch, rendered, enc, tokenizer, character, sep, sep_ids, method, budget)
 
 
 def tokenize_rendered(tokenizer: Any, rendered: Sequence[Any]) -> Any:
@@ -265,10 +309,13 @@ def label_tokenized(
     sep: str,
     sep_ids: list[int],
     method: str = "auto",
+    budget: int | None = None,
 ) -> Iterator[Encoded]:
     """Target token ranges from the offsets of an already tokenized batch (segments where edges blur)."""
     for conv, r, ids, offsets in zip(batch, rendered, enc["input_ids"], enc["offset_mapping"], strict=True):
-        got = _from_offsets(ids, offsets, r.line_starts, r.target_spans, r.span_lines, len(sep), sep_ids)
+        got = _from_offsets(
+            ids, offsets, r.line_starts, r.target_spans, r.span_lines, len(sep), sep_ids, budget
+        )
         if got is None:
             if method == "offsets":
                 raise ValueError("a span edge falls inside a token; use method='auto' or 'segments'")
@@ -297,10 +344,16 @@ def examples_from(
     encoded: Encoded, budget: int, prefix: list[int], suffix: list[int], overlap_lines: int, stats: dict
 ) -> Iterator[dict]:
     trained_upto = 0  # lines before this were trained in an earlier window: context only now
-    for first, end in _windows(encoded.line_starts, budget, overlap_lines):
-        a = encoded.line_starts[first]
-        b = min(encoded.line_starts[end], a + budget)
-        if encoded.line_starts[end] - a > budget:
+    line_starts = encoded.line_starts
+    if line_starts is None:  # fits one window (checked when encoding)
+        line_starts = [0, *([0] * max(encoded.targets, default=0)), len(encoded.ids)]
+        windows: Iterable[tuple[int, int]] = [(0, len(line_starts) - 1)]
+    else:
+        windows = _windows(line_starts, budget, overlap_lines)
+    for first, end in windows:
+        a = line_starts[first]
+        b = min(line_starts[end], a + budget)
+        if line_starts[end] - a > budget:
             stats["truncated_lines"] += 1
         window = encoded.ids[a:b]
         labels = [IGNORE] * len(window)
@@ -351,7 +404,7 @@ def build_examples(
         "segment_encoded": 0,
     }
     examples: list[dict] = []
-    for encoded in encode_conversations(conversations, tokenizer, character, sep, method):
+    for encoded in encode_conversations(conversations, tokenizer, character, sep, method, budget):
         stats["conversations"] += 1
         stats["segment_encoded"] += encoded.method == "segments"
         examples.extend(examples_from(encoded, budget, prefix, suffix, overlap_lines, stats))
