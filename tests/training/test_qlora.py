@@ -117,7 +117,10 @@ def test_stop_request_ends_at_the_next_step_and_resume_finishes_from_the_checkpo
 
     convs = demo_conversations(6)
     out = tmp_path / "run"
-    config = small_config(demo_model_dir, out, load_in_4bit=False, max_steps=6, save_steps=100)
+    # Plain LoRA with gradient checkpointing: the other branch of load_peft_model.
+    config = small_config(
+        demo_model_dir, out, load_in_4bit=False, gradient_checkpointing=True, max_steps=6, save_steps=100
+    )
     hooks = RecordingHooks(stop_after=3)
     stopped = train(convs, convs[:2], MARISA, config, hooks)
 
