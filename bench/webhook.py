@@ -164,11 +164,16 @@ def main() -> None:
         "--model-threads", type=int, default=1, help="torch threads in the worker (one core for the model)"
     )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL and use it")
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="marisa-bench-webhook-")
     redis_server, redis_url = servers.start_redis()
     standin = StandinServer(0, TOKEN).start()
+    postgres = None
+    if args.postgres:
+        postgres, server_url = servers.start_postgres()
+        args.database_url = servers.create_postgres_database(server_url, "bench_webhook")
     database_url = args.database_url or f"sqlite:///{data_dir}/bench.sqlite3"
     env = servers.django_env(
         database_url,
@@ -212,6 +217,8 @@ def main() -> None:
         standin.stop()
         redis_server.shutdown()
     usage = json.loads(servers.manage(env, "line_usage", "--json").stdout.strip().splitlines()[-1])
+    if postgres is not None:
+        postgres.stop()
     # What two dedicated cores would sustain at this CPU cost per request (client and model elsewhere).
     projected = (
         round(2000 / webhook["server_cpu_ms_per_request"]) if webhook["server_cpu_ms_per_request"] else None
