@@ -229,11 +229,14 @@ class _RawInserter:
         given = [meta.get_field(name) for name in fields]
         blank = model()
         extra = [f for f in meta.concrete_fields if f.name not in fields and not f.primary_key]
-        self.defaults = tuple(f.get_db_prep_save(f.pre_save(blank, True), connection) for f in extra)
+        extra_values = [f.get_db_prep_save(f.pre_save(blank, True), connection) for f in extra]
+        # NULL defaults go into the SQL itself, the others are parameters appended to each row.
+        self.defaults = tuple(v for v in extra_values if v is not None)
         columns = ", ".join(quote(f.column) for f in given + extra)
         mark = "?" if connection.vendor == "sqlite" else "%s"
-        self.row_sql = "(" + ", ".join([mark] * (len(given) + len(extra))) + ")"
-        self.rows_per_statement = max(1, self.PARAMETERS_PER_STATEMENT // (len(given) + len(extra)))
+        marks = [mark] * len(given) + ["NULL" if v is None else mark for v in extra_values]
+        self.row_sql = "(" + ", ".join(marks) + ")"
+        self.rows_per_statement = max(1, self.PARAMETERS_PER_STATEMENT // (len(given) + len(self.defaults)))
         self.head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
         self.tail = (
             f" RETURNING {quote(meta.pk.column)}, {quote(meta.get_field(returning).column)}"
@@ -251,7 +254,8 @@ class _RawInserter:
         step, defaults, ids = self.rows_per_statement, self.defaults, {}
         for start in range(0, len(values), step):
             chunk = values[start : start + step]
-            params = [item for row in chunk for item in (row + defaults)]
+            rows = chunk if not defaults else [row + defaults for row in chunk]
+            params = list(chain.from_iterable(rows))
             self.cursor.execute(self.full_sql if len(chunk) == step else self._sql(len(chunk)), params)
             if self.tail:
                 ids.update((key, pk) for pk, key in self.cursor.fetchall())
