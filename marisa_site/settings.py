@@ -132,6 +132,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Training runs for hours with acks_late: without a long visibility timeout Redis would hand the
+# unacknowledged message to another worker after one hour. A dead worker's job is found by the reaper.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("MARISA_TASK_VISIBILITY_SECONDS", 12 * 3600, minimum=60)
+}
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "training.tasks.reap_stale_jobs", "schedule": 60.0},
 }
