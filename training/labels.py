@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from training.labels_batch import spans_from_encoding
 from training.textformat import NAME_DELIMITER as _DELIM
 from training.textformat import CharacterSpec, Turn, render, speaker_label
 
@@ -311,11 +312,21 @@ def label_tokenized(
     method: str = "auto",
     budget: int | None = None,
 ) -> Iterator[Encoded]:
-    """Target token ranges from the offsets of an already tokenized batch (segments where edges blur)."""
-    for conv, r, ids, offsets in zip(batch, rendered, enc["input_ids"], enc["offset_mapping"], strict=True):
-        got = _from_offsets(
-            ids, offsets, r.line_starts, r.target_spans, r.span_lines, len(sep), sep_ids, budget
-        )
+    """Target token ranges from the offsets of an already tokenized batch (segments where edges blur).
+
+    With a `budget`, a conversation that fits one window is labelled from its Rust-side encoding
+    (labels_batch.spans_from_encoding); longer ones locate every line too, for windowing."""
+    all_ids, all_offsets = enc["input_ids"], enc["offset_mapping"]
+    encodings = getattr(enc, "encodings", None) if budget is not None else None
+    for c, (conv, r, ids, offsets) in enumerate(zip(batch, rendered, all_ids, all_offsets, strict=True)):
+        got: Encoded | None
+        if encodings and len(ids) <= budget:  # type: ignore[operator]
+            targets = spans_from_encoding(encodings[c], ids, r.target_spans, r.span_lines, len(sep), sep_ids)
+            got = None if targets is None else Encoded(ids, None, targets, "offsets")
+        else:
+            got = _from_offsets(
+                ids, offsets, r.line_starts, r.target_spans, r.span_lines, len(sep), sep_ids, budget
+            )
         if got is None:
             if method == "offsets":
                 raise ValueError("a span edge falls inside a token; use method='auto' or 'segments'")
