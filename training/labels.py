@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from training.fragments import encode_fragments, separator_ids, special_affixes
 from training.labels_batch import spans_from_encoding
 from training.textformat import NAME_DELIMITER as _DELIM
 from training.textformat import CharacterSpec, Turn, render, speaker_label
@@ -33,7 +34,6 @@ from training.textformat import CharacterSpec, Turn, render, speaker_label
 IGNORE = -100
 _start = itemgetter(0)
 BATCH = 256  # conversations tokenized per call: the fast tokenizer parallelises a batch
-_ANCHORS = ("\n", "。", "a", "|")
 
 
 @dataclass
@@ -48,88 +48,6 @@ class Encoded:
     method: str  # "offsets" or "segments"
 
 
-# --- tokenizer probes (cached on the tokenizer object) -------------------------------------------------
-
-
-def _cache(tokenizer: Any) -> dict:
-    """Probe results kept on the tokenizer; reset when tokens are added (that changes encodings)."""
-    size = len(tokenizer)
-    cache = getattr(tokenizer, "_marisa_label_cache", None)
-    if cache is None or cache.get("size") != size:
-        cache = {"size": size}
-        try:
-            tokenizer._marisa_label_cache = cache
-        except AttributeError:  # an object refusing attributes: no caching
-            pass
-    return cache
-
-
-def special_affixes(tokenizer: Any) -> tuple[list[int], list[int]]:
-    """Ids the tokenizer adds before and after a text (BOS, EOS...), found by encoding a probe both ways."""
-    cache = _cache(tokenizer)
-    if "affixes" not in cache:
-        plain = tokenizer("a", add_special_tokens=False)["input_ids"]
-        full = tokenizer("a")["input_ids"]
-        for k in range(len(full) - len(plain) + 1):
-            if full[k : k + len(plain)] == plain:
-                cache["affixes"] = (list(full[:k]), list(full[k + len(plain) :]))
-                break
-        else:
-            cache["affixes"] = ([], [])
-    return cache["affixes"]
-
-
-def _anchor(tokenizer: Any) -> tuple[str, list[int]] | None:
-    """A short text whose ids stay a prefix of the ids of `anchor + anything`: used to encode a fragment
-    as it would continue a text (no dummy-prefix space, no start-of-text effects)."""
-    cache = _cache(tokenizer)
-    if "anchor" not in cache:
-        cache["anchor"] = None
-        for anchor in _ANCHORS:
-            ids = tokenizer(anchor, add_special_tokens=False)["input_ids"]
-            probes = ["いいだろ", " よう", "魔理沙: ", "[SEP]"]
-            encs = tokenizer([anchor + p for p in probes], add_special_tokens=False)["input_ids"]
-            if ids and all(e[: len(ids)] == ids for e in encs):
-                cache["anchor"] = (anchor, ids)
-                break
-    return cache["anchor"]
-
-
-def encode_fragments(tokenizer: Any, texts: Sequence[str], first_plain: bool = False) -> list[list[int]]:
-    """Ids of each text as a continuation of preceding text (the first one plain if `first_plain`)."""
-    anchor = _anchor(tokenizer)
-    out: list[list[int]] = [[] for _ in texts]
-    todo = [i for i, t in enumerate(texts) if t and not (first_plain and i == 0)]
-    if first_plain and texts and texts[0]:
-        out[0] = list(tokenizer(texts[0], add_special_tokens=False)["input_ids"])
-    if not todo:
-        return out
-    if anchor is None:
-        encs = tokenizer([texts[i] for i in todo], add_special_tokens=False)["input_ids"]
-        for i, ids in zip(todo, encs, strict=True):
-            out[i] = list(ids)
-        return out
-    text_a, ids_a = anchor
-    encs = tokenizer([text_a + texts[i] for i in todo], add_special_tokens=False)["input_ids"]
-    fallback = []
-    for i, ids in zip(todo, encs, strict=True):
-        if ids[: len(ids_a)] == ids_a:
-            out[i] = list(ids[len(ids_a) :])
-        else:
-            fallback.append(i)
-    for i in fallback:  # the anchor merged with this text: plain encoding is the best left
-        out[i] = list(tokenizer(texts[i], add_special_tokens=False)["input_ids"])
-    return out
-
-
-def separator_ids(tokenizer: Any, sep: str) -> list[int]:
-    cache = _cache(tokenizer)
-    key = ("sep", sep)
-    if key not in cache:
-        cache[key] = encode_fragments(tokenizer, [sep])[0]
-    return cache[key]
-
-
 # --- encoding a conversation -----------------------------------------------------------------------------
 
 
@@ -141,13 +59,10 @@ def _from_offsets(
     span_lines: Sequence[int],
     sep_len: int,
     sep_ids: list[int],
-    budget: int | None = None,
 ) -> Encoded | None:
     """Labels from the offset mapping; None when any edge is not a token boundary (segment encoding then)."""
     if not ids:
         return Encoded(ids, [0] * len(bounds), {}, "offsets")
-    if budget is not None and len(ids) <= budget:
-        return _spans_only(ids, offsets, spans, span_lines, sep_len, sep_ids)
     # Offsets are sorted by start: bisect them by start (key) without copying them out (the hot loop).
     bisect = bisect_left
     line_starts = []
@@ -170,41 +85,6 @@ def _from_offsets(
             return None
         targets[line] = (i_s, i_e)
     return Encoded(ids, line_starts, targets, "offsets")
-
-
-def _spans_only(
-    ids: list[int],
-    offsets: Sequence[tuple[int, int]],
-    spans: Sequence[tuple[int, int]],
-    span_lines: Sequence[int],
-    sep_len: int,
-    sep_ids: list[int],
-) -> Encoded | None:
-    """Target ranges of a conversation that fits one window: the utterance start, separator start and
-    separator end of each span must be token boundaries, and the separator its canonical ids."""
-    bisect = bisect_left
-    k = len(sep_ids)
-    targets: dict[int, tuple[int, int]] = {}
-    lo = 0
-    for (s, e), line in zip(spans, span_lines, strict=False):
-        # Find the span's end first, then its start inside the (short) range before the separator.
-        i_e = bisect(offsets, e, lo, key=_start)
-        i_u = i_e - k
-        u = e - sep_len
-        if (
-            i_u < lo
-            or ids[i_u:i_e] != sep_ids
-            or offsets[i_u][0] != u
-            or offsets[i_e - 1][1] != e
-            or (i_u and offsets[i_u - 1][1] > u)
-        ):
-            return None
-        i_s = bisect(offsets, s, lo, i_u, key=_start)
-        if i_s and offsets[i_s - 1][1] > s:
-            return None
-        targets[line] = (i_s, i_e)
-        lo = i_e
-    return Encoded(ids, None, targets, "offsets")
 
 
 def _segments_of(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> list[str]:
@@ -324,9 +204,7 @@ def label_tokenized(
             targets = spans_from_encoding(encodings[c], ids, r.target_spans, r.span_lines, len(sep), sep_ids)
             got = None if targets is None else Encoded(ids, None, targets, "offsets")
         else:
-            got = _from_offsets(
-                ids, offsets, r.line_starts, r.target_spans, r.span_lines, len(sep), sep_ids, budget
-            )
+            got = _from_offsets(ids, offsets, r.line_starts, r.target_spans, r.span_lines, len(sep), sep_ids)
         if got is None:
             if method == "offsets":
                 raise ValueError("a span edge falls inside a token; use method='auto' or 'segments'")
