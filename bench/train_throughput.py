@@ -1,6 +1,6 @@
 """Trained tokens per second: dynamic padding (grouped by length) vs padding every row to max length.
 
-    .venv/bin/python bench/train_throughput.py [--steps 12] [--batch-size 8] [--max-length 512] [--no-4bit]
+    .venv/bin/python bench/train_throughput.py [--steps 30] [--batch-size 8] [--max-length 512] [--no-4bit]
                                                [--gpu-only] [--gpu-shapes 1b,7b]
 
 CPU part: the demo model (built into var/bench-demo-model if needed) through training.qlora's own Trainer set-up,
@@ -271,7 +271,7 @@ def gpu_section(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-length", type=int, default=512)
     parser.add_argument("--conversations", type=int, default=400)
@@ -281,9 +281,19 @@ def main() -> None:
     parser.add_argument("--gpu-steps", type=int, default=20)
     parser.add_argument("--gpu-batch-size", type=int, default=4)
     parser.add_argument("--gpu-max-length", type=int, default=1024)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (0: torch's default). The demo model's ops are too small for threads to pay, "
+        "and on a shared machine idle threads spin: 1 gives steady figures. Both sides run with the same setting.",
+    )
     args = parser.parse_args()
 
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     summary: dict[str, Any] = {"bench": "train_throughput"}
     if not args.gpu_only:
