@@ -136,7 +136,10 @@ SCENE_HEADING_RE = re.compile(
     r"^(?:第[一二三四五六七八九十百〇0-9０-９]+[場幕景章話部回節](?:[ \u3000].*)?|[一二三四五六七八九十]+|[0-9０-９]+|"
     r"序幕|終幕|[―—-]+幕[―—-]+|幕|[■◆◇□]+.*|[＊*☆★◇]{1,5}|[―—-]{3,}|【[^】]*】)$"
 )
-SCENE_WORDS_RE = re.compile(r"暗転|場面|転換|翌|幕")
+# 幕 only as the curtain or an act (幕, 幕が下りる, 幕間, 第二幕, 一幕, 序幕, 終幕, 閉幕), never inside another
+# word (弾幕, 字幕, 天幕, 黒幕, 煙幕) or in 幕府 / 幕末.
+CURTAIN = r"(?:(?<![一-龥々])|(?<=[一二三四五六七八九十百千〇0-9０-９第序終開閉]))幕(?![府僚末臣舎営内])"
+SCENE_WORDS_RE = re.compile(rf"暗転|場面|転換|翌|{CURTAIN}")
 HEADING_MARKS = "■◆◇□◎●○★☆※＊*#＃"
 PARTICLE_END_RE = re.compile(r"[はがをにもへとで]$")
 CLOSERS = {"「": "」", "『": "』"}
