@@ -11,6 +11,19 @@ from training.textformat import CharacterSpec, Turn
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙"}))
 
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The demo model's ops are too small for intra-op threads to pay; with other jobs on the machine, idle
+    threads only spin. Restored afterwards for the rest of the session."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 EXCHANGES = [
     [Turn("霊夢", "また来たの"), Turn("魔理沙", "よう、遊びに来てやったぜ"), Turn("霊夢", "帰りなさい")],
     [Turn("アリス", "その本、返しなさいよ"), Turn("霧雨魔理沙", "死ぬまで借りるだけだろ")],

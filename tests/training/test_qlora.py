@@ -15,6 +15,18 @@ pytestmark = pytest.mark.slow
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """The demo model's ops are too small for intra-op threads to pay; with other jobs on the machine, idle
+    threads only spin. Restored afterwards for the rest of the session."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def demo_conversations(n: int, size: int = 8) -> list[list[Turn]]:
     """The bundled demo corpus cut into conversations of `size` lines."""
     from training.demo_model import corpus_lines
