@@ -196,3 +196,21 @@ def test_token_counter_counts_real_trained_and_padded_slots(demo_model_dir):
     assert batch["labels"][0].tolist()[3:] == [-100] * 13  # padding is never a target
     assert (counter.real_tokens, counter.trained_tokens, counter.slots) == (13, 3, 32)
     assert counter.padding_share == pytest.approx(1 - 13 / 32)
+
+
+def test_padding_free_packing_gives_the_padded_batch_loss(demo_model_dir, tmp_path):
+    """Packed rows (GPU only in train()) must mean the same loss: attention may not cross sequences."""
+    import torch
+
+    from training.labels import build_examples
+    from training.qlora import _collator, load_peft_model, load_tokenizer
+
+    tok = load_tokenizer(str(demo_model_dir), padding_side="right")
+    examples, _ = build_examples(demo_conversations(3), tok, MARISA, "\n", 128)
+    rows = [{k: e[k] for k in ("input_ids", "attention_mask", "labels")} for e in examples[:3]]
+    model = load_peft_model(small_config(demo_model_dir, tmp_path, load_in_4bit=False)).eval()
+    padded = _collator(tok, packing=False)(rows)
+    packed = _collator(tok, packing=True)(rows)
+    assert packed["input_ids"].shape == (1, sum(len(r["input_ids"]) for r in rows))
+    with torch.no_grad():
+        assert float(model(**packed).loss) == pytest.approx(float(model(**padded).loss), rel=1e-4)
