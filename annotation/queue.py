@@ -156,10 +156,18 @@ def claim(user) -> Candidate | None:
 
 
 def renew(candidate_id: int, user) -> datetime:
-    """Extend this reviewer's lease; Conflict when somebody else has taken the item meanwhile."""
-    expires = _expiry(timezone.now())
-    updated = Candidate.objects.filter(pk=candidate_id, lease_owner=user, status=PENDING).update(
-        lease_expires_at=expires
+    """Extend this reviewer's lease; Conflict when somebody else has taken the item meanwhile.
+
+    An item that went back to the queue and nobody took (its lease ran out, or another tab of the
+    same reviewer released it on closing) is taken back: the page that still shows it keeps working.
+    """
+    now = timezone.now()
+    expires = _expiry(now)
+    free = Q(lease_owner=user) | Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now)
+    updated = (
+        Candidate.objects.filter(pk=candidate_id, status=PENDING)
+        .filter(free)
+        .update(lease_owner=user, lease_expires_at=expires)
     )
     if not updated:
         raise Conflict(_why_refused(candidate_id, user, None), _current(candidate_id))

@@ -170,3 +170,14 @@ def test_claim_sql_uses_the_partial_index() -> None:
         cur.execute("EXPLAIN QUERY PLAN " + inner, [timezone.now().isoformat(" "), 1, 0])
         plan = " ".join(str(r[-1]) for r in cur.fetchall())
     assert "candidate_pending" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_renew_takes_back_an_item_nobody_else_took() -> None:
+    (cand,) = make_candidates(1)
+    a, b = make_reviewer("a"), make_reviewer("b")
+    queue.claim(a)
+    queue.release(cand.pk, a)  # e.g. a second tab of the same reviewer was closed
+    queue.renew(cand.pk, a)
+    assert Candidate.objects.get(pk=cand.pk).lease_owner == a
+    assert queue.claim(b) is None
+    queue.submit(cand.pk, a, "accept", None, 0)
