@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import sys
 import time
@@ -242,13 +243,24 @@ def run(n: int, demo_dir: Path, repeats: int = 3) -> dict[str, Any]:
     }
 
 
+def default_demo_dir() -> Path:
+    """The same directory the test fixture `demo_model_dir` uses, so a build is shared and never stale."""
+    import hashlib
+
+    corpus = REPO / "annotation" / "demo" / "corpus.txt"
+    builder = REPO / "training" / "demo_model.py"
+    digest = hashlib.sha256(corpus.read_bytes() + builder.read_bytes()).hexdigest()[:12]
+    cache = Path(os.environ.get("MARISA_TEST_CACHE_DIR", REPO / "var" / "cache"))
+    return cache / f"demo-model-{digest}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--demo-model", type=Path, default=REPO / "var" / "cache" / "demo-model-bench")
+    parser.add_argument("--demo-model", type=Path, default=None, help="default: the test cache's build")
     args = parser.parse_args()
-    result = run(args.conversations, args.demo_model, args.repeats)
+    result = run(args.conversations, args.demo_model or default_demo_dir(), args.repeats)
     for key, value in result.items():
         print(f"{key:>24}: {value}")
     print(json.dumps(result))
