@@ -17,7 +17,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .aozora_speakers import PRONOUN_TOPIC_RE, Attribution, attribute, encounter, resolve_exchanges
+from .aozora_speakers import (
+    PRONOUN_TOPIC_RE,
+    SUBJECT_IN_RE,
+    Attribution,
+    attribute,
+    encounter,
+    resolve_exchanges,
+)
 from .importers import (
     MAX_LINES_PER_CONVERSATION,
     SCENE_HEADING_RE,
@@ -37,7 +44,16 @@ HEADING_NOTE_RE = re.compile(r"［＃[^］]*見出し］")
 
 # Narration per first-person topic (おれは) needed before a pronoun counts as the narrator's.
 NARRATOR_MIN_TOPICS = 3
-NARRATOR_DENSITY = 1 / 2000  # first-person topics per character of narration
+NARRATOR_DENSITY = 1 / 1000  # first-person topics per character of narration
+# A name the narration makes a subject this often is a character (not 看板, 電報).
+CHARACTER_MIN_SUBJECTS = 3
+
+
+class Characters(dict[str, int]):
+    """Subject counts from the narration; `name in characters` when the name is a character's."""
+
+    def __contains__(self, name: object) -> bool:
+        return self.get(name, 0) >= CHARACTER_MIN_SUBJECTS  # type: ignore[call-overload]
 
 
 @dataclass
@@ -88,6 +104,7 @@ class NovelParser:
         self.carry: Quote | None = None  # a quote still open at the end of the previous paragraph
         self.title = ""
         self.pronouns: dict[str, int] = {}  # first-person topics in narration: who tells the story
+        self.characters = Characters()
 
     @property
     def narrator(self) -> str:
@@ -127,7 +144,7 @@ class NovelParser:
             self.partner = partner  # the narration that ended the passage may name who comes next
         self.narration = 0
         narrator = self.narrator
-        attr = attribute(quote.before, quote.after, narrator)
+        attr = attribute(quote.before, quote.after, narrator, self.characters)
         self.attrs.append(attr)
         self.partners.append(self.partner)
         self.partner_fresh = False
@@ -143,6 +160,8 @@ class NovelParser:
         self.narration_total += len(part)
         for pronoun in PRONOUN_TOPIC_RE.findall(part):
             self.pronouns[pronoun] = self.pronouns.get(pronoun, 0) + 1
+        for name in SUBJECT_IN_RE.findall(part):
+            self.characters[name] = self.characters.get(name, 0) + 1
         met = encounter(part)
         if met:
             self.partner, self.partner_fresh = met, True

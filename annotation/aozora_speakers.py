@@ -23,7 +23,7 @@ Anything else stays "" for a reviewer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 # A name: a run of kanji/katakana/latin, optionally お- and an honorific or one final kana (野だ);
@@ -48,6 +48,10 @@ NOT_NAMES = frozenset(
     "今度 今日 今 此 是 誰 何 事 時 方 声 顔 口 話 返事 言葉 眼 目 手 頭 心 気 中 上 下 前 後 間 所 処 者 人 "
     "相手 向う 向こう 彼 彼女 それ これ あれ 訳 様子 調子 風 例 誰か 何か 毎日 奴 やつ 男 女 "
     "明日 昨日 今朝 今夜 晩 朝 夜 昼 自分 うち 家 ほか 外 先方 当人 本人 一方 第一".split()
+)
+# Someone, but not a name a reviewer could use.
+PERSONS = frozenset(
+    "彼 彼女 彼等 彼ら あいつ こいつ そいつ 奴 やつ 男 女 誰 誰か 相手 先方 当人 本人".split()
 )
 # Several people at once: the quote is theirs together, no one speaker.
 GROUPS = frozenset("皆 皆んな みんな 一同 二人 三人 両人 双方 連中 一人 誰も 人々 両方 生徒一同".split())
@@ -79,7 +83,10 @@ NARRATOR_FORM_RE = re.compile(
 # The conditional on any verb: 「…」とぽかりと撲ったら / とつけたら.
 ANY_CONDITIONAL_RE = re.compile(r"^と[^。「」、]{0,10}?(?:たら|ても)(?![ぁ-ゖ])")
 TE_FORM_RE = re.compile(r"^(?:って|いて|して|て|で|いすてて|い残して|い捨てて|いながら|ながら)")
-SUBJECT_IN_RE = re.compile(rf"(?:^|(?<=[、ぁ-ゖ]))(?P<name>{NAME})(?:は|が)")
+SUBJECT_IN_RE = re.compile(rf"(?:^|(?<=[、。」\u3000ぁ-ゖ]))(?P<name>{NAME})(?:は|が)")
+# The passive names the speaker as its agent: 「…」と母に叱られた, と山田に聞かれたら.
+PASSIVE_AGENT_RE = re.compile(rf"^と、?(?P<name>{NAME})に(?:[^。「」]{{0,6}}?){SPEECH}[ぁ-ゖ]{{1,2}}れ(?!ば)")
+PASSIVE_RE = re.compile(rf"^と[^。「」]{{0,8}}?{SPEECH}[ぁ-ゖ]{{1,2}}れ(?!ば)")
 ADDRESSEE_AFTER_RE = re.compile(rf"(?P<name>{NAME})に(?:向って|向かって|むかって)?、?{SPEECH}")
 ADDRESSEE_BEFORE_RE = re.compile(
     rf"(?P<name>{NAME})(?:に(?:向って|向かって|むかって|見せて|対して)?|を呼んで|を呼びとめて|を捕まえて)、?$"
@@ -92,6 +99,9 @@ PRONOUN_TOPIC_RE = re.compile(rf"(?:^|(?<=[、。」]))({PRONOUN})(?:は|が)")
 CLAUSE_SPLIT_RE = re.compile(r"、|(?<=[るたうくすつだ])(?:と|から|ので|けれども|たら|ら)(?=[一-龥ァ-ヴお]|$)")
 CONDITIONAL_RE = re.compile(r"(?:と|たら|ら|れば|ので|から)$")
 CLAUSE_SUBJECT_RE = re.compile(rf"^{CONJ}(?P<name>{NAME})(?:は|が|も)")
+STATE_END_RE = re.compile(
+    r"(?:[てで](?:い|居)(?:た|る)|ている|ていた|なかった|ない|だ|である|であった|だった)$"
+)
 TOPIC_RE = re.compile(rf"^{CONJ}(?P<name>{NAME})は")
 JUST_BEFORE_RE = re.compile(rf"(?:^|(?<=[ぁ-ん、。」]))(?P<name>{NAME})(?:は|が|も)、?$")
 SPACES = " \u3000\t"
@@ -151,24 +161,39 @@ def _addressee(before: str, after: str, speaker: str) -> str:
     return ""
 
 
-def _after_subject(after: str) -> str | None:
-    """The name right after と; "" when a group or a listener is named there; None when nobody is."""
+def _after_subject(after: str, known: Collection[str]) -> str | None:
+    """The name right after と; "" when a group, a pronoun, a listener or a thing is there; None when nobody is.
+
+    With a speech verb (と山嵐が云った) any name speaks; with another act (と狸はあっけに取られている,
+    と父は拳を振り上げた) only a `known` character does, so that 「営業中」と看板が出ていた names nobody."""
     for rule in (AFTER_VOICE_RE, AFTER_VOICE_OF_RE, AFTER_PARTICIPLE_RE, VOICE_IDENT_RE):
         m = rule.match(after)
-        if m and name_ok(m.group("name")):
-            return m.group("name")
+        if m:
+            return m.group("name") if name_ok(m.group("name")) else ""
     m = AFTER_SUBJECT_RE.match(after)
     if not m:
         return None
     name, rest = m.group("name"), SENTENCE_END_RE.split(m.group("rest"), maxsplit=1)[0]
-    if name in GROUPS or LISTENER_RE.search(rest[:12]):
+    if name in GROUPS or name in PERSONS or LISTENER_RE.search(rest[:12]):
         return ""
-    return name if name_ok(name) else None
+    if not name_ok(name):
+        return None  # a word of time or manner (と今日は…): look further
+    if re.search(SPEECH, rest[:20]) or name in known:
+        return name
+    return ""
 
 
-def attribute(before: str, after: str, narrator: str = "") -> Attribution:
-    """Rules 1-4 for one quote, from the narration just before and just after it."""
-    named = _after_subject(after)
+def attribute(before: str, after: str, narrator: str = "", known: Collection[str] = ()) -> Attribution:
+    """Rules 1-4 for one quote, from the narration just before and just after it.
+
+    `narrator` is the first-person pronoun of a first-person story (おれ), `known` the names the narration
+    has often made the subject of a sentence (the characters)."""
+    agent = PASSIVE_AGENT_RE.match(after)
+    if agent and name_ok(agent.group("name")):
+        return Attribution(agent.group("name"), False, narrator)
+    if PASSIVE_RE.match(after):  # と聞かれた: someone unnamed spoke to the narrator or the subject
+        return Attribution("", True, "")
+    named = _after_subject(after, known)
     if named is not None:
         return Attribution(named, False, _addressee(before, after, named) if named else "")
     subjectless = SUBJECTLESS_RE.match(after)
@@ -185,8 +210,10 @@ def attribute(before: str, after: str, narrator: str = "") -> Attribution:
     if not subjectless or name_in_adv:
         return Attribution("", False, _addressee(before, after, ""))
     # The topic of the sentence just before carries over to a quote whose verb has no subject.
-    topic = TOPIC_RE.match(_previous_sentence(before))
-    if topic and name_ok(topic.group("name")):
+    previous = _previous_sentence(before)
+    topic = TOPIC_RE.match(previous)
+    # An act carries the turn on (山田は立ち上がった。「…」と言った); a state (山田は黙っていた) sets the scene.
+    if topic and name_ok(topic.group("name")) and not STATE_END_RE.search(previous):
         return Attribution(topic.group("name"), False, _addressee(before, after, topic.group("name")))
     te_form = bool(TE_FORM_RE.match(subjectless.group("tail")))
     others = [

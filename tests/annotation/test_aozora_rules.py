@@ -54,3 +54,88 @@ def test_nested_quotes_stay_inside_and_notes_never_become_lines():
 def test_narrator_of_a_first_person_story_speaks_when_the_verb_is_their_own_act():
     text = "　おれは腹が立った。おれは黙っていた。おれは帰った。\n「馬鹿野郎」と云ってやった。"
     assert _parsed(text) == [[("おれ", "馬鹿野郎")]]
+
+
+# A first-person story needs its narrator to say 私は / おれは through the narration before the rules use it.
+FIRST_PERSON = "　私は朝早く家を出た。私は駅まで歩いた。私は少し疲れていた。\n"
+
+
+def _speakers(text: str) -> list[str]:
+    return [speaker for conv in _parsed(text) for speaker, _ in conv]
+
+
+def test_a_subject_named_after_the_quote_speaks():
+    assert _speakers("「行くぞ」と太郎が言った。") == ["太郎"]
+    assert _speakers("「ふうん」とまた兄は笑った。") == ["兄"]
+    assert _speakers("「ねえ」と彼女が言った。") == [""]  # someone, but no name to give
+
+
+def test_another_act_after_the_quote_names_a_character_but_not_a_thing():
+    father = "　父は新聞を読んでいた。父が顔を上げた。父は怒っていた。\n"
+    assert _speakers(father + "「だまれ」と父は拳を振り上げた。") == ["父"]  # と binds the quote to that act
+    assert _speakers(father + "「営業中」と看板が出ていた。") == [""]
+
+
+def test_a_subject_before_the_quote_in_the_same_sentence_speaks():
+    assert _speakers("　花子は「いやよ」と答えた。") == ["花子"]
+    assert _speakers("　すると山田が大きな声で「待て」と叫んだ。") == ["山田"]
+
+
+def test_the_one_spoken_to_is_not_the_speaker_and_answers_next():
+    text = "「待て」と太郎が次郎に言うと、「いやだ」と答えた。"
+    assert _speakers(text) == ["太郎", "次郎"]
+    assert _speakers(FIRST_PERSON + "　次郎に「待て」と言うと、「いやだ」と答えた。") == ["私", "次郎"]
+
+
+def test_the_narrators_own_acts_are_the_narrators():
+    text = FIRST_PERSON + "「ふん」と云ってやった。「どこへ行く」と聞いてみたら、「さあね」と笑った。"
+    assert _speakers(text)[:2] == ["私", "私"]
+    assert _speakers(FIRST_PERSON + "「さようなら」と言い捨てて門を出た。") == ["私"]
+
+
+def test_without_a_first_person_narrator_nobody_gets_the_narrators_acts():
+    text = "　太郎は朝早く家を出た。花子は駅まで歩いた。\n「ふん」と云ってやった。「さようなら」と言い捨てて門を出た。"
+    assert _speakers(text) == ["", ""]
+
+
+def test_the_person_the_narrator_meets_answers_the_narrator():
+    text = (
+        FIRST_PERSON
+        + "　角で伯父に出逢った。「どこへ行く」と聞くから「駅です」と答えたら、「気をつけろ」と言った。"
+    )
+    assert _speakers(text) == ["伯父", "私", "伯父"]
+
+
+def test_the_topic_of_the_sentence_before_carries_over_to_a_subjectless_quote():
+    text = FIRST_PERSON + "　山田は黙って立ち上がった。「じゃ失敬」と言って出て行った。"
+    assert _speakers(text) == ["山田"]
+    # A state sets the scene for whoever speaks next: no guess.
+    assert _speakers("　山田は黙っていた。「何か言えよ」と言った。") == [""]
+
+
+def test_a_group_or_a_vague_person_is_never_a_speaker():
+    assert _speakers("「やった」と二人は笑った。") == [""]
+    assert _speakers("「おい」と背の高い奴が言った。") == [""]
+    assert _speakers("「静かに」と一同が言った。") == [""]
+
+
+def test_a_voice_named_by_the_narration_after_the_quote():
+    assert _speakers("「もう大丈夫ですね」正しく兄の声である。") == ["兄"]
+
+
+def test_two_people_alternating_fill_the_gap_and_three_do_not():
+    two = "「おはよう」と花子が言った。\n「おはよう」と太郎が言った。\n「眠いの」と聞いた。\n「少しね」と太郎が答えた。"
+    assert _speakers(two) == ["花子", "太郎", "花子", "太郎"]
+    three = "「おはよう」と花子が言った。\n「やあ」と次郎が言った。\n「おはよう」と太郎が言った。\n「眠いの」と聞いた。\n「少しね」と太郎が答えた。"
+    assert _speakers(three)[3] == ""
+
+
+def test_a_reaction_of_the_listener_is_not_the_speaker():
+    assert _speakers("「火事だ」と花子は耳を疑った。") == [""]
+
+
+def test_the_passive_names_its_agent_as_the_speaker():
+    assert _speakers("「早く寝なさい」と母に叱られた。") == ["母"]
+    # 花子 was asked: she is the listener, and the asker is not named.
+    assert _speakers("「どこへ行くの」と花子は聞かれた。") == [""]
+    assert _speakers(FIRST_PERSON + "「どうした」と聞かれたら、黙っているしかない。") == [""]
