@@ -29,7 +29,7 @@ from typing import Any
 from training.fragments import encode_fragments, separator_ids, special_affixes
 from training.labels_batch import spans_from_encoding
 from training.textformat import NAME_DELIMITER as _DELIM
-from training.textformat import CharacterSpec, Turn, render, speaker_label
+from training.textformat import CharacterSpec, Turn, one_line, render, speaker_label
 
 IGNORE = -100
 _start = itemgetter(0)
@@ -90,12 +90,13 @@ def _from_offsets(
 def _segments_of(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> list[str]:
     """Text pieces in order: a character line gives `名前: `, the utterance and the separator."""
     pieces: list[str] = []
-    for turn in turns:
-        prefix = speaker_label(turn.speaker, character) + _DELIM
+    for turn in turns:  # the same text as render(): names and utterances on one line each
+        prefix = one_line(speaker_label(turn.speaker, character), sep) + _DELIM
+        text = one_line(turn.text, sep)
         if character.is_character(turn.speaker):
-            pieces.extend((prefix, turn.text, sep))
+            pieces.extend((prefix, text, sep))
         else:
-            pieces.append(prefix + turn.text + sep)
+            pieces.append(prefix + text + sep)
     return pieces
 
 

@@ -62,6 +62,12 @@ def speaker_label(speaker: str, character: CharacterSpec) -> str:
     return character.prompt_name if character.is_character(speaker) else speaker
 
 
+def one_line(text: str, sep: str) -> str:
+    """The text with any occurrence of the separator made a space: a corrected reply typed with a line
+    break must not end its line early (the model would learn to stop there). Only the rendered copy changes."""
+    return text.replace(sep, " ") if sep in text else text
+
+
 def render(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> Rendered:
     if not sep:
         raise ValueError("the line separator must not be empty")
@@ -72,8 +78,8 @@ def render(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> Rendere
     pos = 0
     for i, turn in enumerate(turns):
         is_her = character.is_character(turn.speaker)
-        prefix = (character.prompt_name if is_her else turn.speaker) + NAME_DELIMITER
-        line = prefix + turn.text + sep
+        prefix = (character.prompt_name if is_her else one_line(turn.speaker, sep)) + NAME_DELIMITER
+        line = prefix + one_line(turn.text, sep) + sep
         if is_her:
             # The span starts right after "名前: " and ends after the separator, so the model learns to stop.
             spans.append((pos + len(prefix), pos + len(line)))
@@ -87,15 +93,5 @@ def render(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> Rendere
 def chat_prompt(history: Sequence[Turn], user_text: str, character: CharacterSpec, sep: str) -> str:
     """History, the user's line, then `魔理沙: ` — the exact text that precedes a trained utterance."""
     head = render(history, character, sep).text
-    return (
-        f"{head}{character.user_name}{NAME_DELIMITER}{user_text}{sep}{character.prompt_name}{NAME_DELIMITER}"
-    )
-
-
-def line_bounds(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> list[int]:
-    """Character offsets where each rendered line starts, plus the end: len(turns) + 1 entries."""
-    bounds = [0]
-    for turn in turns:
-        bounds.append(bounds[-1] + len(speaker_label(turn.speaker, character)) + len(NAME_DELIMITER))
-        bounds[-1] += len(turn.text) + len(sep)
-    return bounds
+    user = one_line(user_text, sep)
+    return f"{head}{character.user_name}{NAME_DELIMITER}{user}{sep}{character.prompt_name}{NAME_DELIMITER}"

@@ -260,3 +260,13 @@ def test_windows_fit_and_train_each_utterance_once_for_any_max_length(
             assert runs == expected_runs(conv, "\n")
 
     run()
+
+
+@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe"])
+def test_a_line_break_inside_an_utterance_is_trained_as_a_space_not_a_stop(
+    tokenizers: dict[str, Any], name: str
+) -> None:
+    conv = [Turn("ユーザー", "元気？"), Turn("魔理沙", "元気だぜ\nお前は？")]
+    for method in ("auto", "segments"):
+        (example,), _ = build_examples([conv], tokenizers[name], MARISA, "\n", 4096, method=method)
+        assert trained_runs(example, tokenizers[name]) == ["元気だぜ お前は？\n"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from training.textformat import CharacterSpec, Turn, chat_prompt, line_bounds, render
+from training.textformat import CharacterSpec, Turn, chat_prompt, render
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 
@@ -32,13 +32,19 @@ def test_chat_prompt_ends_exactly_where_the_trained_reply_begins() -> None:
     assert full.text.startswith(prompt) and full.target_spans[-1][0] == len(prompt)
 
 
-def test_line_bounds_are_the_rendered_line_starts() -> None:
+def test_rendered_line_starts_mark_each_line() -> None:
     turns = [Turn("霊夢", "あ"), Turn("まりさ", "いい"), Turn("アリス", "")]
-    text = render(turns, MARISA, "<NL>").text
-    bounds = line_bounds(turns, MARISA, "<NL>")
-    assert bounds[-1] == len(text)
-    assert [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)] == [
-        "霊夢: あ<NL>",
-        "魔理沙: いい<NL>",
-        "アリス: <NL>",
-    ]
+    rendered = render(turns, MARISA, "<NL>")
+    bounds = rendered.line_starts
+    assert bounds[-1] == len(rendered.text) and rendered.span_lines == (1,)
+    lines = [rendered.text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    assert lines == ["霊夢: あ<NL>", "魔理沙: いい<NL>", "アリス: <NL>"]
+
+
+def test_a_separator_inside_an_utterance_becomes_a_space_in_the_rendered_copy() -> None:
+    turns = [Turn("ユーザー", "一行目\n二行目"), Turn("魔理沙", "改行\nしたぜ")]
+    rendered = render(turns, MARISA, "\n")
+    assert rendered.text == "ユーザー: 一行目 二行目\n魔理沙: 改行 したぜ\n"
+    assert [rendered.text[s:e] for s, e in rendered.target_spans] == ["改行 したぜ\n"]
+    assert chat_prompt([], "a\nb", MARISA, "\n") == "ユーザー: a b\n魔理沙: "
+    assert turns[1].text == "改行\nしたぜ"  # the data itself is untouched
