@@ -83,6 +83,7 @@ class Message(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", "received"
         QUEUED = "queued", "queued for generation"
+        GENERATING = "generating", "being answered"
         ANSWERED = "answered", "answered"
         CLOSED = "closed", "over the monthly limit"
         FAILED = "failed", "generation failed"
@@ -117,6 +118,7 @@ class Message(models.Model):
     model_version = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker started generating the answer
 
     class Meta:
         ordering = ["created_at", "id"]

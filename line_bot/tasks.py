@@ -12,6 +12,7 @@ import uuid
 
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 
 from . import line_api, replies
 from .models import Message
@@ -41,11 +42,20 @@ def send_message(self, message_id: int) -> str:
     return message.status
 
 
-def _answer_for(inbound: Message) -> Message:
-    """The stored answer to `inbound`, generating it the first time (a failure becomes an apology)."""
+def _answer_for(inbound: Message) -> Message | None:
+    """The stored answer to `inbound`, generating it the first time (a failure becomes an apology).
+
+    None when another run of the task is generating it right now.
+    """
     existing = inbound.answers.filter(direction=Message.Direction.OUT).first()
     if existing is not None:
         return existing
+    # Claim the message: of two runs of this task at once (a requeue, a redelivery), one generates.
+    claimed = Message.objects.filter(pk=inbound.pk, status=Message.Status.QUEUED).update(
+        status=Message.Status.GENERATING, claimed_at=timezone.now()
+    )
+    if not claimed:
+        return None
     from . import answering
 
     line_api.show_loading(inbound.chat)
@@ -87,6 +97,8 @@ def generate_reply(self, message_id: int) -> str:
     if inbound is None:
         return "nothing to do"
     answer = _answer_for(inbound)
+    if answer is None:
+        return "being answered elsewhere"
     answer.chat = inbound.chat
     if answer.status != Message.Status.SENT:
         _deliver_or_retry(self, answer)
@@ -103,9 +115,12 @@ def requeue_stuck() -> int:
     from datetime import timedelta
 
     from django.conf import settings
-    from django.utils import timezone
 
     cutoff = timezone.now() - timedelta(seconds=settings.LINE_REQUEUE_AFTER_SECONDS)
+    # A claim this old belongs to a worker that died while generating: give the message back.
+    Message.objects.filter(
+        direction=Message.Direction.IN, status=Message.Status.GENERATING, claimed_at__lt=cutoff
+    ).update(status=Message.Status.QUEUED)
     stuck_in = Message.objects.filter(
         direction=Message.Direction.IN, status=Message.Status.QUEUED, created_at__lt=cutoff
     )

@@ -117,7 +117,8 @@ def simulator_messages(request: HttpRequest) -> JsonResponse:
         {
             "messages": [_message_json(m) for m in rows],
             "pending": Message.objects.filter(
-                chat__line_id=chat_id, status__in=[Message.Status.QUEUED, Message.Status.PENDING]
+                chat__line_id=chat_id,
+                status__in=[Message.Status.QUEUED, Message.Status.GENERATING, Message.Status.PENDING],
             ).count(),
             "history_reset_at": chat.history_reset_at.isoformat() if chat and chat.history_reset_at else None,
             "remaining": left.remaining,

@@ -48,7 +48,7 @@
         node.id = "m" + m.id;
         if (existing) existing.replaceWith(node); else chat.appendChild(node);
         maxId = Math.max(maxId, m.id);
-        if ((m.status === "queued" || m.status === "pending") && firstPending === null) firstPending = m.id;
+        if (["queued", "generating", "pending"].includes(m.status) && firstPending === null) firstPending = m.id;
       }
       // Keep re-reading from the first message still on its way, so its status updates in place.
       lastId = firstPending !== null ? firstPending - 1 : maxId;

@@ -187,3 +187,21 @@ def test_stuck_messages_are_queued_again_after_a_while(line_settings, redis_url)
         [stale.pk, inbound.pk]
     )
     assert fresh.status == "pending"  # waiting, but not for long: left alone
+
+
+def test_only_one_run_generates_an_answer(line_settings, line_standin):
+    """A second run of generate_reply while the first is generating leaves the message alone."""
+    chat = Chat.objects.create(line_id="Uclaim", kind="user")
+    inbound = Message.objects.create(chat=chat, direction="in", kind="text", status="generating", text="よう")
+    assert tasks.generate_reply(inbound.pk) == "being answered elsewhere"
+    assert not Message.objects.filter(direction="out").exists() and not line_standin.recorded()
+
+
+def test_a_claim_abandoned_by_a_dead_worker_is_given_back(line_settings, redis_url):
+    chat = Chat.objects.create(line_id="Uabandoned", kind="user")
+    old = timezone.now() - timedelta(seconds=line_settings.LINE_REQUEUE_AFTER_SECONDS + 5)
+    inbound = Message.objects.create(chat=chat, direction="in", kind="text", status="generating", text="よう")
+    Message.objects.filter(pk=inbound.pk).update(claimed_at=old, created_at=old)
+    assert tasks.requeue_stuck() == 1
+    inbound.refresh_from_db()
+    assert inbound.status == "queued"
