@@ -55,29 +55,6 @@ class SamplingSettings:
         return kwargs
 
 
-def _stop_on_separator_class() -> type:
-    from transformers import StoppingCriteria
-
-    class StopOnSeparator(StoppingCriteria):
-        """Per-row stop when the generated tail ends with the separator's ids (for multi-token separators)."""
-
-        def __init__(self, sep_ids: Sequence[int], prompt_length: int) -> None:
-            self.sep_ids = list(sep_ids)
-            self.prompt_length = prompt_length
-
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            import torch
-
-            n = len(self.sep_ids)
-            if input_ids.shape[1] - self.prompt_length < n:
-                return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-            tail = input_ids[:, -n:]
-            target = torch.tensor(self.sep_ids, device=input_ids.device)
-            return (tail == target).all(dim=1)
-
-    return StopOnSeparator
-
-
 class Generator:
     """A loaded model + tokenizer that answers as the character."""
 
@@ -186,9 +163,6 @@ class Generator:
         return results
 
     def _generate_batch(self, prompts: list[str], n: int, settings: SamplingSettings) -> list[str]:
-        import torch
-        from transformers import StoppingCriteriaList
-
         max_prompt = self._max_positions() - settings.max_new_tokens
         # Keep the end of an overlong prompt: it holds the user's text and the character's prefix.
         side, self.tokenizer.truncation_side = self.tokenizer.truncation_side, "left"
@@ -203,24 +177,14 @@ class Generator:
             )
         finally:
             self.tokenizer.truncation_side = side
-        enc = {k: v.to(self.device) for k, v in enc.items()}
-        prompt_length = enc["input_ids"].shape[1]
-        criteria = StoppingCriteriaList()
-        if len(self.sep_ids) > 1:
-            criteria.append(_stop_on_separator_class()(self.sep_ids, prompt_length))
-        with torch.no_grad():
-            out = self.model.generate(
-                **enc,
-                **settings.generate_kwargs(),
-                num_return_sequences=n,
-                eos_token_id=self.stop_ids,
-                # A reply is never empty: the separator or EOS cannot be the first token.
-                begin_suppress_tokens=self.stop_ids,
-                pad_token_id=self.tokenizer.pad_token_id,
-                bad_words_ids=self._bad_words(prompts) or None,
-                stopping_criteria=criteria,
-            )
-        texts = self.tokenizer.batch_decode(out[:, prompt_length:], skip_special_tokens=True)
+        from training.decoding import decode
+
+        ids = enc["input_ids"].to(self.device)
+        mask = enc["attention_mask"].to(self.device)
+        tokens = decode(
+            self.model, ids, mask, n, settings, self.stop_ids, self.sep_ids, self._bad_words(prompts)
+        )
+        texts = self.tokenizer.batch_decode(tokens, skip_special_tokens=True)
         return [self._trim(t) for t in texts]
 
     def _trim(self, text: str) -> str:

@@ -138,15 +138,23 @@ def test_special_tokens_and_speaker_prefixes_are_banned(generator):
     assert tok("ユーザー:", add_special_tokens=False)["input_ids"] in bad
 
 
-def test_multi_token_separator_stops_each_row_on_its_own():
-    import torch
+def test_a_multi_token_separator_stops_each_row_when_its_last_tokens_match(generator):
+    """A separator such as `[SEP]` spread over several tokens: the tail of each row is compared with it."""
+    from training.decoding import decode
+    from training.generation import SamplingSettings
 
-    from training.generation import _stop_on_separator_class
-
-    stop = _stop_on_separator_class()(sep_ids=[7, 8], prompt_length=2)
-    rows = torch.tensor([[1, 2, 5, 7, 8], [1, 2, 7, 8, 9], [7, 8, 3, 7, 8]])
-    assert stop(rows, None).tolist() == [True, False, True]
-    assert stop(rows[:, :3], None).tolist() == [False, False, False]  # the prompt's own ids never count
+    greedy = SamplingSettings(do_sample=False, max_new_tokens=12)
+    enc = generator.tokenizer(user_prompts()[:2], return_tensors="pt", padding=True, padding_side="left")
+    args = (enc["input_ids"], enc["attention_mask"], 1, greedy)
+    free = decode(generator.model, *args, [generator.tokenizer.eos_token_id], [0], [])
+    assert all(len(row) >= 4 for row in free)
+    # Pretend the first row's tokens 2-3 are a two-token separator: that row stops right after them.
+    sep = free[0][1:3]
+    stopped = decode(generator.model, *args, [generator.tokenizer.eos_token_id], sep, [])
+    assert stopped[0] == free[0][:3]
+    other = free[1]
+    ends = [i + 2 for i in range(len(other) - 1) if other[i : i + 2] == sep]
+    assert stopped[1] == (other[: ends[0]] if ends else other)
 
 
 def test_load_with_an_adapter_in_four_bit_answers(demo_model_dir: Path, tmp_path: Path):
