@@ -84,9 +84,14 @@ NARRATOR_FORM_RE = re.compile(
 ANY_CONDITIONAL_RE = re.compile(r"^と[^。「」、]{0,10}?(?:たら|ても)(?![ぁ-ゖ])")
 TE_FORM_RE = re.compile(r"^(?:って|いて|して|て|で|いすてて|い残して|い捨てて|いながら|ながら)")
 SUBJECT_IN_RE = re.compile(rf"(?:^|(?<=[、。」\u3000ぁ-ゖ]))(?P<name>{NAME})(?:は|が)")
+PASSIVE = r"[ぁ-ゖ]?[かがさたなばまらわ]れ(?!ば)"  # 言われ, 叱られ, 聞かされ (not 教えてくれ, 答えれば)
 # The passive names the speaker as its agent: 「…」と母に叱られた, と山田に聞かれたら.
-PASSIVE_AGENT_RE = re.compile(rf"^と、?(?P<name>{NAME})に(?:[^。「」]{{0,6}}?){SPEECH}[ぁ-ゖ]{{1,2}}れ(?!ば)")
-PASSIVE_RE = re.compile(rf"^と[^。「」]{{0,8}}?{SPEECH}[ぁ-ゖ]{{1,2}}れ(?!ば)")
+PASSIVE_AGENT_RE = re.compile(rf"^と、?(?P<name>{NAME})に(?:[^。「」]{{0,6}}?){PASSIVE}")
+PASSIVE_RE = re.compile(rf"^と[^。「」]{{0,8}}?{SPEECH}{PASSIVE}")
+# Someone said it for the subject: と言ってくれた, と教えてもらったら.
+FAVOUR_RE = re.compile(
+    rf"^と[^。「」]{{0,8}}?{SPEECH}[^。「」、]{{0,3}}?[てで](?:もら|貰|くれ|呉れ|くださ|下さ|いただ|頂)"
+)
 ADDRESSEE_AFTER_RE = re.compile(rf"(?P<name>{NAME})に(?:向って|向かって|むかって)?、?{SPEECH}")
 ADDRESSEE_BEFORE_RE = re.compile(
     rf"(?P<name>{NAME})(?:に(?:向って|向かって|むかって|見せて|対して)?|を呼んで|を呼びとめて|を捕まえて)、?$"
@@ -183,6 +188,22 @@ def _after_subject(after: str, known: Collection[str]) -> str | None:
     return ""
 
 
+def _carried_topic(before: str) -> str:
+    """The subject of the sentence just before the quote, when it carries over to the quote.
+
+    An act carries the turn on (山田は立ち上がった。「…」, しばらくして山嵐はまた起立した。「…」と言った);
+    a state (山田は黙っていた) sets the scene for whoever speaks next."""
+    previous = _previous_sentence(before)
+    m = TOPIC_RE.match(previous) or SUBJECT_IN_RE.search(previous[:12])
+    if not m or STATE_END_RE.search(previous):
+        return ""
+    # Only the subject that opens the sentence: not one after a clause (とつけたら、職員が笑い出した).
+    if re.search(r"^と|、|たら|ると", re.sub(rf"^{CONJ}", "", previous[: m.start()])):
+        return ""
+    name = m.group("name")
+    return name if name_ok(name) and name not in PERSONS else ""
+
+
 def attribute(before: str, after: str, narrator: str = "", known: Collection[str] = ()) -> Attribution:
     """Rules 1-4 for one quote, from the narration just before and just after it.
 
@@ -196,6 +217,8 @@ def attribute(before: str, after: str, narrator: str = "", known: Collection[str
     named = _after_subject(after, known)
     if named is not None:
         return Attribution(named, False, _addressee(before, after, named) if named else "")
+    if FAVOUR_RE.match(after):
+        return Attribution("", True, "")
     subjectless = SUBJECTLESS_RE.match(after)
     name_in_adv = subjectless and SUBJECT_IN_RE.search(subjectless.group("adv"))
     if narrator and not name_in_adv:
@@ -207,14 +230,13 @@ def attribute(before: str, after: str, narrator: str = "", known: Collection[str
     name = subject_before(before) if leads_in else ""
     if name:
         return Attribution(name, False, _addressee(before, after, name))
-    if not subjectless or name_in_adv:
+    if name_in_adv or (not subjectless and after.lstrip(SPACES).startswith("と")):
         return Attribution("", False, _addressee(before, after, ""))
-    # The topic of the sentence just before carries over to a quote whose verb has no subject.
-    previous = _previous_sentence(before)
-    topic = TOPIC_RE.match(previous)
-    # An act carries the turn on (山田は立ち上がった。「…」と言った); a state (山田は黙っていた) sets the scene.
-    if topic and name_ok(topic.group("name")) and not STATE_END_RE.search(previous):
-        return Attribution(topic.group("name"), False, _addressee(before, after, topic.group("name")))
+    topic = _carried_topic(before)
+    if topic:
+        return Attribution(topic, False, _addressee(before, after, topic))
+    if not subjectless:
+        return Attribution("", False, _addressee(before, after, ""))
     te_form = bool(TE_FORM_RE.match(subjectless.group("tail")))
     others = [
         m.group("name")

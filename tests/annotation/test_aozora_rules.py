@@ -139,3 +139,18 @@ def test_the_passive_names_its_agent_as_the_speaker():
     # 花子 was asked: she is the listener, and the asker is not named.
     assert _speakers("「どこへ行くの」と花子は聞かれた。") == [""]
     assert _speakers(FIRST_PERSON + "「どうした」と聞かれたら、黙っているしかない。") == [""]
+
+
+def test_a_favour_received_is_someone_elses_words():
+    assert _speakers(FIRST_PERSON + "「大丈夫だよ」と言ってもらったら、少し安心した。") == [""]
+    assert _speakers(FIRST_PERSON + "「こっちだ」と教えてくれた。") == [""]
+    assert _speakers(FIRST_PERSON + "「こっちだ」と山田が教えてくれた。") == ["山田"]
+
+
+def test_the_sentence_just_before_a_closing_quote_names_its_speaker():
+    assert _speakers("　王は、憫笑した。「仕方の無いやつじゃ」") == ["王"]
+    assert _speakers("　しばらくして山田はまた起立した。「言い落としました」") == ["山田"]
+    # The listeners' reaction to the previous quote does not make them speak the next one.
+    assert _speakers("「そうだ」と太郎が言うと、一同が笑い出した。「おかしいか」と言った。")[1] != "一同"
+    text = "「そうだ」と言ったら、職員がみな笑い出した。「おかしいか」と言って座った。"
+    assert _speakers(text) == ["", ""]
