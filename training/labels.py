@@ -29,7 +29,7 @@ from typing import Any
 from training.fragments import encode_fragments, separator_ids, special_affixes
 from training.labels_batch import spans_from_encoding
 from training.textformat import NAME_DELIMITER as _DELIM
-from training.textformat import CharacterSpec, Turn, one_line, render, speaker_label
+from training.textformat import UNKNOWN_SPEAKER, CharacterSpec, Turn, one_line, render, speaker_label
 
 IGNORE = -100
 _start = itemgetter(0)
@@ -91,7 +91,7 @@ def _segments_of(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> l
     """Text pieces in order: a character line gives `名前: `, the utterance and the separator."""
     pieces: list[str] = []
     for turn in turns:  # the same text as render(): names and utterances on one line each
-        prefix = one_line(speaker_label(turn.speaker, character), sep) + _DELIM
+        prefix = (one_line(speaker_label(turn.speaker, character), sep) or UNKNOWN_SPEAKER) + _DELIM
         text = one_line(turn.text, sep)
         if character.is_character(turn.speaker):
             pieces.extend((prefix, text, sep))
@@ -333,6 +333,8 @@ def trained_spans(
     labelled, so a page can highlight exactly what the model learns.
     """
     rendered = render(turns, character, sep)
+    if tokenizer is None:  # no tokenizer at hand (a web page): the spans every tokenizer is held to
+        return list(rendered.target_spans)
     encoded = next(encode_conversations([turns], tokenizer, character, sep))
     span_lines = [i for i, t in enumerate(turns) if character.is_character(t.speaker)]
     return [

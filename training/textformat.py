@@ -15,6 +15,8 @@ from functools import cached_property, lru_cache
 # Written between a speaker's name and the utterance. The demo tokenizer's pre-tokenizer splits after it,
 # and labels.py makes the end of it a token boundary for every other tokenizer.
 NAME_DELIMITER = ": "
+# Written for a line whose speaker the importer could not tell (the same mark as the text export).
+UNKNOWN_SPEAKER = "？"
 
 
 @lru_cache(maxsize=4096)
@@ -78,7 +80,8 @@ def render(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> Rendere
     pos = 0
     for i, turn in enumerate(turns):
         is_her = character.is_character(turn.speaker)
-        prefix = (character.prompt_name if is_her else one_line(turn.speaker, sep)) + NAME_DELIMITER
+        name = character.prompt_name if is_her else one_line(turn.speaker, sep) or UNKNOWN_SPEAKER
+        prefix = name + NAME_DELIMITER
         line = prefix + one_line(turn.text, sep) + sep
         if is_her:
             # The span starts right after "名前: " and ends after the separator, so the model learns to stop.

@@ -15,7 +15,7 @@ from training.textformat import CharacterSpec, Turn, chat_prompt, render
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 SEPARATORS = ["\n", "[SEP]", "<NL>"]
-SPEAKERS = ["魔理沙", "霧雨魔理沙", "まりさ", "霊夢", "アリス", "ユーザー", "魔理沙の友達", "魔理沙："]
+SPEAKERS = ["魔理沙", "霧雨魔理沙", "まりさ", "霊夢", "アリス", "ユーザー", "魔理沙の友達", "魔理沙：", ""]
 # Japanese text with the traps: full-width spaces and brackets, colons, the character's name mid-line.
 PIECES = list("あいうえおかきくけこだぜろ、。！？「」『』（）　：:ABCxyz019🍄𠮷ｱｲ ") + [
     "魔理沙",

@@ -48,3 +48,7 @@ def test_a_separator_inside_an_utterance_becomes_a_space_in_the_rendered_copy() 
     assert [rendered.text[s:e] for s, e in rendered.target_spans] == ["改行 したぜ\n"]
     assert chat_prompt([], "a\nb", MARISA, "\n") == "ユーザー: a b\n魔理沙: "
     assert turns[1].text == "改行\nしたぜ"  # the data itself is untouched
+
+
+def test_a_line_without_a_known_speaker_is_written_with_a_question_mark() -> None:
+    assert render([Turn("", "誰？")], MARISA, "\n").text == "？: 誰？\n"
