@@ -270,3 +270,18 @@ def test_a_line_break_inside_an_utterance_is_trained_as_a_space_not_a_stop(
     for method in ("auto", "segments"):
         (example,), _ = build_examples([conv], tokenizers[name], MARISA, "\n", 4096, method=method)
         assert trained_runs(example, tokenizers[name]) == ["元気だぜ お前は？\n"]
+
+
+@pytest.mark.parametrize("sep", SEPARATORS)
+def test_demo_training_ids_equal_the_whole_inference_prompt_with_history(
+    tokenizers: dict[str, Any], sep: str
+) -> None:
+    tokenizer = tokenizers["demo"]
+    history = [Turn("ユーザー", "魔理沙: 元気？"), Turn("まりさ", "いいだろ"), Turn("霊夢", "　ちょっと")]
+    conv = [*history, Turn("ユーザー", "何してたの？"), Turn("魔理沙", "キノコ狩りだぜ")]
+    (example,), _ = build_examples([conv], tokenizer, MARISA, sep, 4096)
+    prompt_ids = tokenizer(chat_prompt(history, "何してたの？", MARISA, sep))["input_ids"]
+    assert example["input_ids"][: len(prompt_ids)] == prompt_ids
+    assert example["labels"][len(prompt_ids) - 1] == IGNORE
+    assert decode(tokenizer, example["input_ids"][len(prompt_ids) :]) == "キノコ狩りだぜ" + sep
+    assert all(lab != IGNORE for lab in example["labels"][len(prompt_ids) :])
