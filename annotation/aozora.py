@@ -4,9 +4,10 @@ No Django. The rules are general Japanese-prose rules, not fitted to one book:
 - a paragraph is one physical line; ［＃…］ notes (and quotes inside them), ruby and gaiji notes go first;
 - a quote left open at a paragraph's end continues into the next paragraph when that one closes it
   before opening another, and otherwise ends with its paragraph (a quote never closed);
-- the speaker comes from the narration right after the quote (「…」と山嵐が云った, 「…」と云う声は清だ),
-  else from the subject of the narration just before it (山嵐は大きな声で「…」と云った, 野だが「…」),
-  else it is left unknown (speaker "") for a reviewer; the narration around a quote is kept as context;
+- the speaker is guessed from the narration around the quote by the rules in aozora_speakers.py
+  (「…」と山嵐が云った, 山嵐は「…」と云った, a first-person narrator's own と云ってやった, the one spoken
+  to answering, two people alternating), else left unknown (speaker "") for a reviewer; the narration
+  around a quote is kept as context;
 - quotes of one passage form one conversation: blank lines, headings, page breaks and long stretches of
   narration end a passage.
 """

@@ -1,23 +1,26 @@
 """Who says a quote in a novel: general rules on the narration around 「…」, no Django, no book's words.
 
-Per quote (`attribute`), first rule that names someone wins:
-1. a subject right after the quote: 「…」と山嵐が云った, 「…」とまた野だはにやにや笑った,
-   「…」と云う声は清だ, 「…」正しく野だの声である, 「…」と言って太郎は (the quotative と binds the quote to that subject's act);
-   a group (二人, 一同) there means nobody in particular: unknown;
-2. the narrator's own act in a first-person story, no other subject named: 「…」と云ってやった,
-   と聞いてみたら, と云ったら, と云うと, と答えたら, と云っても;
-3. the subject of the sentence that leads into the quote: 山嵐は大きな声で「…」と云った;
-4. in a first-person story, と云って門を出た (a subjectless act after the quote) is the narrator's,
-   unless the sentence before names someone else as its topic; that topic speaks
-   (山嵐は立ち上がった。「…」と云って出て行った).
-Then per conversation (`resolve_exchanges`), for quotes still unknown whose verb has no subject
-(「…」と聞いた, と答えた, と云うから):
-5. the one spoken to by the quote before answers: 野だに「…」と聞いたら「…」と答えた;
-6. in a first-person story, a reply next to the narrator's line is the narrator's partner: the person
-   the narration says they met, visited or called (清を尋ねたら, 山嵐に出っ喰わした, 小使を呼んで),
-   else the last person spoken to or heard from in this passage;
-7. two people alternating (A ? A with only B beside them) give the gap to B.
-Anything else stays "" for a reviewer.
+Per quote (`attribute`), the first rule that applies decides (a name, or "" = unknown):
+1. a passive names its agent (「…」と母に叱られた -> 母); a passive without one is someone else's words;
+2. a subject right after the quote: 「…」と山嵐が云った, 「…」とまた野だは笑った, 「…」と云う声は清だ,
+   「…」正しく野だの声である, 「…」と言って太郎は (the quotative と binds the quote to that subject's act;
+   with an act that is not speech only a known character counts: 「営業中」と看板が出ていた is nobody's);
+   a group (二人, 一同), a pronoun (彼女) or a listener (耳を疑った) there: unknown;
+3. the narrator's own act in a first-person story, no other subject named: と云ってやった, と聞いてみたら,
+   と云ったら, と云うと, と答えたら, と云っても (not と言ってくれた / もらった: those are someone else's);
+4. the subject of the sentence that leads into the quote: 山嵐は大きな声で「…」と云った;
+5. the subject opening the sentence just before, when that sentence is an act, not a state:
+   しばらくして山嵐はまた起立した。「…」 (山田は黙っていた。「…」 names nobody);
+6. in a first-person story, と云って門を出た (a subjectless act) is the narrator's unless the narration
+   just before names someone else as a subject.
+Then per conversation (`resolve_exchanges`), for quotes still unknown whose speech verb has no subject
+(と聞いた, と答えた, と云うから):
+7. the one the quote before was spoken to answers: 野だに「…」と聞いたら「…」と答えた;
+8. in a first-person story, a reply next to the narrator's line is the narrator's partner: the person the
+   narration says they met, visited or called (清を尋ねたら, 山嵐に出っ喰わした, 小使を呼んで), else the
+   last person who spoke or was spoken to in this passage;
+9. two people alternating (A ? A with only B near) give the gap to B.
+Anything else stays "" for a reviewer: a wrong name is worse than none.
 """
 
 from __future__ import annotations
@@ -205,7 +208,7 @@ def _carried_topic(before: str) -> str:
 
 
 def attribute(before: str, after: str, narrator: str = "", known: Collection[str] = ()) -> Attribution:
-    """Rules 1-4 for one quote, from the narration just before and just after it.
+    """Rules 1-6 for one quote, from the narration just before and just after it.
 
     `narrator` is the first-person pronoun of a first-person story (おれ), `known` the names the narration
     has often made the subject of a sentence (the characters)."""
@@ -251,12 +254,16 @@ def attribute(before: str, after: str, narrator: str = "", known: Collection[str
 
 def encounter(narration: str) -> str:
     """The last person the narration says was met, visited or called, or ""."""
-    found = [m.group("name") for m in ENCOUNTER_RE.finditer(narration) if name_ok(m.group("name"))]
+    found = [
+        m.group("name")
+        for m in ENCOUNTER_RE.finditer(narration)
+        if name_ok(m.group("name")) and not re.fullmatch(PRONOUN, m.group("name"))
+    ]
     return found[-1] if found else ""
 
 
 def resolve_exchanges(attrs: Sequence[Attribution], partners: Sequence[str], narrator: str) -> list[str]:
-    """Rules 5-7 over one conversation: speakers for subjectless replies, "" where still unknown."""
+    """Rules 7-9 over one conversation: speakers for subjectless replies, "" where still unknown."""
     speakers = [a.speaker for a in attrs]
     for i, attr in enumerate(attrs):
         if speakers[i] or not attr.reply:
@@ -264,7 +271,7 @@ def resolve_exchanges(attrs: Sequence[Attribution], partners: Sequence[str], nar
         prev = speakers[i - 1] if i > 0 else ""
         nxt = speakers[i + 1] if i + 1 < len(speakers) else ""
         guess = ""
-        if i > 0 and attrs[i - 1].addressee and attrs[i - 1].addressee != attr.addressee:
+        if i > 0 and attrs[i - 1].addressee not in ("", prev, attr.addressee):
             guess = attrs[i - 1].addressee
         elif narrator and partners[i] and (prev == narrator or (nxt == narrator and not prev)):
             guess = partners[i]

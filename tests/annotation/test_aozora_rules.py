@@ -154,3 +154,8 @@ def test_the_sentence_just_before_a_closing_quote_names_its_speaker():
     assert _speakers("「そうだ」と太郎が言うと、一同が笑い出した。「おかしいか」と言った。")[1] != "一同"
     text = "「そうだ」と言ったら、職員がみな笑い出した。「おかしいか」と言って座った。"
     assert _speakers(text) == ["", ""]
+
+
+def test_someone_speaking_to_the_narrator_gets_the_narrators_answer():
+    text = FIRST_PERSON + "　山田は私に「元気か」と聞いた。「まあね」と答えた。"
+    assert _speakers(text) == ["山田", "私"]
