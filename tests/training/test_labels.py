@@ -111,6 +111,29 @@ def test_slow_sentencepiece_without_offsets_is_encoded_segment_by_segment(slow_s
     run()
 
 
+@pytest.mark.parametrize("sep", ["\n", "[SEP]"])
+def test_slow_segments_and_fast_offsets_agree_where_both_tokenize_alike(slow_sp: Any, sep: str) -> None:
+    fast = tokenizer_kit.fast_twin(slow_sp)
+
+    @settings(max_examples=25, deadline=None)
+    @given(conversation)
+    def run(conv: list[Turn]) -> None:
+        text = render(conv, MARISA, sep).text
+        if (
+            slow_sp(text, add_special_tokens=False)["input_ids"]
+            != fast(text, add_special_tokens=False)["input_ids"]
+        ):
+            return  # the two implementations tokenize this text differently: nothing to compare
+        (encoded,) = encode_conversations([conv], fast, MARISA, sep)
+        if encoded.method != "offsets":
+            return
+        by_segments, _ = build_examples([conv], slow_sp, MARISA, sep, 4096)
+        by_offsets, _ = build_examples([conv], fast, MARISA, sep, 4096)
+        assert by_segments == by_offsets
+
+    run()
+
+
 @pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe"])
 @pytest.mark.parametrize("sep", SEPARATORS)
 def test_offsets_and_segment_encoding_agree_where_both_apply(

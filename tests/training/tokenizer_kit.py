@@ -92,3 +92,21 @@ def slow_sentencepiece(tmp: Path) -> Any:
     return SentencePieceBackend(
         vocab_file=str(prefix) + ".model", bos_token="<s>", eos_token="</s>", unk_token="<unk>"
     )
+
+
+def fast_twin(slow: Any) -> Any:
+    """A fast tokenizer with the slow SentencePiece model's pieces and scores, for comparing both paths."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    sp = slow.sp_model
+    vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=sp.unk_id(), byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    tok.decoder = decoders.Sequence(
+        [decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
+    )
+    tok.add_tokens([AddedToken("[SEP]", normalized=False), AddedToken("<NL>", normalized=False)])
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="<unk>", clean_up_tokenization_spaces=False
+    )
