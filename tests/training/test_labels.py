@@ -308,3 +308,9 @@ def test_demo_training_ids_equal_the_whole_inference_prompt_with_history(
     assert example["labels"][len(prompt_ids) - 1] == IGNORE
     assert decode(tokenizer, example["input_ids"][len(prompt_ids) :]) == "キノコ狩りだぜ" + sep
     assert all(lab != IGNORE for lab in example["labels"][len(prompt_ids) :])
+
+
+def test_empty_conversations_give_no_examples_and_no_error(tokenizers: dict[str, Any]) -> None:
+    for tokenizer in tokenizers.values():
+        examples, stats = build_examples([[], [Turn("霊夢", "")]], tokenizer, MARISA, "\n", 64)
+        assert examples == [] and stats["conversations"] == 2 and stats["dropped_windows"] == 2
