@@ -84,7 +84,13 @@ NARRATOR_FORM_RE = re.compile(
     r"^[^。「」、]{0,6}?(?:(?:たら|ても|ては|(?<=[うくすつぬむるぐぶ])と)(?![ぁ-ゖ])|てやっ|てやる|てやろ|てやり|てみ|でみ)"
 )
 # The conditional on any verb: 「…」とぽかりと撲ったら / とつけたら.
-ANY_CONDITIONAL_RE = re.compile(r"^と[^。「」、]{0,10}?(?:たら|ても)(?![ぁ-ゖ])")
+ANY_CONDITIONAL_RE = re.compile(
+    r"^と(?![^。「」、]{0,10}?(?:書|記|聞こえ|なっ|決ま|分か|わか))[^。「」、]{0,10}?(?:たら|ても)(?![ぁ-ゖ])"
+)
+# The quote used as a noun's content, not spoken here: 「…」という噂, 「…」と云うのは, 「…」と書いた札.
+NOMINAL_RE = re.compile(
+    r"^と(?:いう|言う|云う|いった|言った|云った)(?:(?!声|返事|答|返答|挨拶)[一-龥ァ-ヴ]|の[はがでをに]|もの|こと|ような|様な)"
+)
 TE_FORM_RE = re.compile(r"^(?:って|いて|して|て|で|いすてて|い残して|い捨てて|いながら|ながら)")
 SUBJECT_IN_RE = re.compile(rf"(?:^|(?<=[、。」\u3000ぁ-ゖ]))(?P<name>{NAME})(?:は|が)")
 PASSIVE = r"[ぁ-ゖ]?[かがさたなばまらわ]れ(?!ば)"  # 言われ, 叱られ, 聞かされ (not 教えてくれ, 答えれば)
@@ -220,6 +226,8 @@ def attribute(before: str, after: str, narrator: str = "", known: Collection[str
     named = _after_subject(after, known)
     if named is not None:
         return Attribution(named, False, _addressee(before, after, named) if named else "")
+    if NOMINAL_RE.match(after):
+        return Attribution("", False, "")
     if FAVOUR_RE.match(after):
         return Attribution("", True, "")
     subjectless = SUBJECTLESS_RE.match(after)

@@ -159,3 +159,13 @@ def test_the_sentence_just_before_a_closing_quote_names_its_speaker():
 def test_someone_speaking_to_the_narrator_gets_the_narrators_answer():
     text = FIRST_PERSON + "　山田は私に「元気か」と聞いた。「まあね」と答えた。"
     assert _speakers(text) == ["山田", "私"]
+
+
+def test_a_quote_used_as_a_name_or_a_writing_is_nobodys():
+    text = (
+        FIRST_PERSON
+        + "　角で伯父に出逢った。「お元気ですか」と聞いてみた。「幽霊が出る」という噂を思い出した。"
+    )
+    assert _speakers(text) == ["私", ""]
+    assert _speakers(FIRST_PERSON + "「押すな」と書いてあっても、押した。") == [""]
+    assert _speakers(FIRST_PERSON + "「なもし」と云うのは、この土地の言葉だ。") == [""]
