@@ -38,6 +38,7 @@ def tokenizers(demo_model_dir: Path) -> dict[str, Any]:
         "demo": AutoTokenizer.from_pretrained(demo_model_dir),
         "sentencepiece": tokenizer_kit.sentencepiece_style(),
         "byte_bpe": tokenizer_kit.byte_level_bpe(),
+        "gpt2_bpe": tokenizer_kit.byte_level_bpe(use_regex=True),
     }
 
 
@@ -83,7 +84,7 @@ def check_only_utterances_trained(
     return examples
 
 
-@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe"])
+@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe", "gpt2_bpe"])
 @pytest.mark.parametrize("sep", SEPARATORS)
 def test_decoded_trained_tokens_are_exactly_the_characters_utterances(
     tokenizers: dict[str, Any], name: str, sep: str
@@ -134,7 +135,7 @@ def test_slow_segments_and_fast_offsets_agree_where_both_tokenize_alike(slow_sp:
     run()
 
 
-@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe"])
+@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe", "gpt2_bpe"])
 @pytest.mark.parametrize("sep", SEPARATORS)
 def test_offsets_and_segment_encoding_agree_where_both_apply(
     tokenizers: dict[str, Any], name: str, sep: str
@@ -162,7 +163,7 @@ def test_demo_tokenizer_always_labels_from_offsets(tokenizers: dict[str, Any]) -
     assert {e.method for e in encode_conversations(convs, tokenizers["demo"], MARISA, "\n")} == {"offsets"}
 
 
-@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe"])
+@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe", "gpt2_bpe"])
 @pytest.mark.parametrize("sep", SEPARATORS)
 def test_training_ids_equal_the_inference_prompt_followed_by_the_reply(
     tokenizers: dict[str, Any], name: str, sep: str
@@ -184,7 +185,7 @@ def test_the_straddling_cases_really_occur_in_the_test_tokenizers(tokenizers: di
     """Guard: the SentencePiece and BPE kits do blur the boundary, so the tests above exercise the rule."""
     text = "魔理沙: いいだろ"
     edge = text.index("い")
-    for name in ("sentencepiece", "byte_bpe"):
+    for name in ("sentencepiece", "byte_bpe", "gpt2_bpe"):
         offsets = tokenizers[name](text, add_special_tokens=False, return_offsets_mapping=True)[
             "offset_mapping"
         ]
@@ -258,7 +259,7 @@ def test_dry_run_report_shows_the_trained_text(tokenizers: dict[str, Any]) -> No
     assert report["tokens"] == stats["tokens"] and report["trained_tokens"] == stats["trained_tokens"]
 
 
-@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe"])
+@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe", "gpt2_bpe"])
 def test_trained_spans_mark_exactly_the_characters_utterances(tokenizers: dict[str, Any], name: str) -> None:
     conv = [Turn("霊夢", "魔理沙: って何よ"), Turn("霧雨魔理沙", "　いいだろ"), Turn("まりさ", "")]
     text = render(conv, MARISA, "\n").text
@@ -285,7 +286,7 @@ def test_windows_fit_and_train_each_utterance_once_for_any_max_length(
     run()
 
 
-@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe"])
+@pytest.mark.parametrize("name", ["demo", "sentencepiece", "byte_bpe", "gpt2_bpe"])
 def test_a_line_break_inside_an_utterance_is_trained_as_a_space_not_a_stop(
     tokenizers: dict[str, Any], name: str
 ) -> None:

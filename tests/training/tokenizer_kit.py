@@ -56,12 +56,13 @@ def sentencepiece_style() -> Any:
     return _wrap(Tokenizer.from_str(json.dumps(spec)))
 
 
-def byte_level_bpe() -> Any:
+def byte_level_bpe(use_regex: bool = False) -> Any:
+    """GPT-2 style byte-level BPE. use_regex=False: no split at spaces or punctuation, so merges cross
+    `魔理沙: |いいだろ`; use_regex=True (GPT-NeoX and most hub models): the space joins the utterance (`Ġいい`)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
-    # use_regex=False: no split at spaces or punctuation, so merges cross `魔理沙: |いいだろ`.
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=use_regex)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=600, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
