@@ -117,6 +117,8 @@ def train(
         eval_conversations, tokenizer, character, config.line_separator, config.max_seq_length
     )
     packing = config.packing and torch.cuda.is_available()  # padding-free kernels are GPU features
+    if config.packing and not packing:
+        log.info("packing needs a GPU: training with dynamic padding instead")
     try:
         model = load_peft_model(config, packing=packing)
         trainer, callback = make_trainer(model, tokenizer, examples, config, hooks, packing=packing)
