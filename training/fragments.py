@@ -6,7 +6,7 @@ No Django.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 _ANCHORS = ("\n", "。", "a", "|")
@@ -56,13 +56,20 @@ def _anchor(tokenizer: Any) -> tuple[str, list[int]] | None:
     return cache["anchor"]
 
 
-def encode_fragments(tokenizer: Any, texts: Sequence[str], first_plain: bool = False) -> list[list[int]]:
-    """Ids of each text as a continuation of preceding text (the first one plain if `first_plain`)."""
+def encode_fragments(
+    tokenizer: Any, texts: Sequence[str], first_plain: bool = False, plain: Collection[int] = ()
+) -> list[list[int]]:
+    """Ids of each text as a continuation of preceding text; the texts at indices `plain` (and the first
+    one if `first_plain`) as the start of a text. Two batched tokenizer calls at most, whatever the count."""
     anchor = _anchor(tokenizer)
     out: list[list[int]] = [[] for _ in texts]
-    todo = [i for i, t in enumerate(texts) if t and not (first_plain and i == 0)]
-    if first_plain and texts and texts[0]:
-        out[0] = list(tokenizer(texts[0], add_special_tokens=False)["input_ids"])
+    starts = set(plain) | ({0} if first_plain else set())
+    heads = [i for i in sorted(starts) if i < len(texts) and texts[i]]
+    if heads:
+        encs = tokenizer([texts[i] for i in heads], add_special_tokens=False)["input_ids"]
+        for i, ids in zip(heads, encs, strict=True):
+            out[i] = list(ids)
+    todo = [i for i, t in enumerate(texts) if t and i not in starts]
     if not todo:
         return out
     if anchor is None:

@@ -100,29 +100,36 @@ def _segments_of(turns: Sequence[Turn], character: CharacterSpec, sep: str) -> l
     return pieces
 
 
-def _from_segments(
-    turns: Sequence[Turn], tokenizer: Any, character: CharacterSpec, sep: str, sep_ids: list[int]
-) -> Encoded:
-    pieces = _segments_of(turns, character, sep)
-    encs = encode_fragments(tokenizer, pieces, first_plain=True)
-    ids: list[int] = []
-    line_starts: list[int] = []
-    targets: dict[int, tuple[int, int]] = {}
-    k = 0
-    for line, turn in enumerate(turns):
+def _from_segments_many(
+    convs: Sequence[Sequence[Turn]], tokenizer: Any, character: CharacterSpec, sep: str, sep_ids: list[int]
+) -> list[Encoded]:
+    """Segment-by-segment encoding of several conversations with one batched fragment encoding."""
+    pieces: list[str] = []
+    heads: list[int] = []
+    for turns in convs:
+        heads.append(len(pieces))
+        pieces.extend(_segments_of(turns, character, sep))
+    encs = encode_fragments(tokenizer, pieces, plain=heads)
+    out = []
+    for turns, k in zip(convs, heads, strict=True):
+        ids: list[int] = []
+        line_starts: list[int] = []
+        targets: dict[int, tuple[int, int]] = {}
+        for line, turn in enumerate(turns):
+            line_starts.append(len(ids))
+            if character.is_character(turn.speaker):
+                ids.extend(encs[k])
+                start = len(ids)
+                ids.extend(encs[k + 1])
+                ids.extend(sep_ids)  # always the canonical ids the stop rule uses
+                targets[line] = (start, len(ids))
+                k += 3
+            else:
+                ids.extend(encs[k])
+                k += 1
         line_starts.append(len(ids))
-        if character.is_character(turn.speaker):
-            ids.extend(encs[k])
-            start = len(ids)
-            ids.extend(encs[k + 1])
-            ids.extend(sep_ids)  # always the canonical ids the stop rule uses
-            targets[line] = (start, len(ids))
-            k += 3
-        else:
-            ids.extend(encs[k])
-            k += 1
-    line_starts.append(len(ids))
-    return Encoded(ids, line_starts, targets, "segments")
+        out.append(Encoded(ids, line_starts, targets, "segments"))
+    return out
 
 
 def encode_conversations(
@@ -163,8 +170,7 @@ def _encode_batch(
     budget: int | None,
 ) -> Iterator[Encoded]:
     if not use_offsets:
-        for conv in batch:
-            yield _from_segments(conv, tokenizer, character, sep, sep_ids)
+        yield from _from_segments_many(batch, tokenizer, character, sep, sep_ids)
         return
     rendered = [render(conv, character, sep) for conv in batch]
     enc = tokenize_rendered(tokenizer, rendered)
@@ -199,17 +205,24 @@ def label_tokenized(
     (labels_batch.spans_from_encoding); longer ones locate every line too, for windowing."""
     all_ids, all_offsets = enc["input_ids"], enc["offset_mapping"]
     encodings = getattr(enc, "encodings", None) if budget is not None else None
-    for c, (conv, r, ids, offsets) in enumerate(zip(batch, rendered, all_ids, all_offsets, strict=True)):
+    results: list[Encoded | None] = []
+    for c, (r, ids, offsets) in enumerate(zip(rendered, all_ids, all_offsets, strict=True)):
         got: Encoded | None
         if encodings and len(ids) <= budget:  # type: ignore[operator]
             targets = spans_from_encoding(encodings[c], ids, r.target_spans, r.span_lines, len(sep), sep_ids)
             got = None if targets is None else Encoded(ids, None, targets, "offsets")
         else:
             got = _from_offsets(ids, offsets, r.line_starts, r.target_spans, r.span_lines, len(sep), sep_ids)
-        if got is None:
-            if method == "offsets":
-                raise ValueError("a span edge falls inside a token; use method='auto' or 'segments'")
-            got = _from_segments(conv, tokenizer, character, sep, sep_ids)
+        results.append(got)
+    blurred = [c for c, got in enumerate(results) if got is None]
+    if blurred and method == "offsets":
+        raise ValueError("a span edge falls inside a token; use method='auto' or 'segments'")
+    if blurred:  # one batched segment encoding for all the conversations whose edges blur
+        redone = _from_segments_many([batch[c] for c in blurred], tokenizer, character, sep, sep_ids)
+        for c, got in zip(blurred, redone, strict=True):
+            results[c] = got
+    for got in results:
+        assert got is not None
         yield got
 
 
