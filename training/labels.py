@@ -1,8 +1,10 @@
 """Training examples whose labels cover only the character's utterances and the separator ending each.
 
 How a token is labelled (the rule the tests check):
-  * The rendered window is tokenized once with offsets (fast tokenizers). A token is trained when its
-    character offsets lie inside a target span (utterance + separator); every other label is -100.
+  * The rendered conversation is tokenized once with offsets (fast tokenizers, a batch per call). A token
+    is trained when its character offsets lie inside a target span (utterance + separator); every other
+    label is -100. The span edges are looked up in the offset mapping (Rust-side `char_to_token` for a
+    conversation that fits one window, a bisect per line for one that is windowed).
   * A token that straddles a span edge (SentencePiece's `▁いい` starting at the space before the utterance,
     a BPE merging `魔理沙: ` with the first characters, a separator merged with the next speaker's name) is
     never half-trained. Instead that conversation is encoded segment by segment: the text before the
@@ -10,7 +12,9 @@ How a token is labelled (the rule the tests check):
     span edge becomes a token boundary. The prefix then ends exactly as `chat_prompt(...)` encodes at
     inference, the utterance starts with a fresh token as generation does, and the separator always has
     the ids that `check_separator` returns and the stop rule uses.
-  * Line starts must be token boundaries too (windows are cut there); if not, segment encoding again.
+  * Line starts must be token boundaries too when windows are cut there; if not, segment encoding again.
+  * Windows: at line boundaries, up to max_length, `overlap_lines` lines of overlap that are context only
+    (each utterance is trained once); a window without a trained token is dropped and counted.
   * Tokenizers without offsets (slow SentencePiece) always use segment encoding. Where both apply the two
     give the same ids and labels (tested).
 Token-id subsequences are never searched for: spans come from the rendered text, so the character's name
