@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from training.textformat import NAME_DELIMITER, CharacterSpec, Turn, chat_prompt, speaker_label
+from training.textformat import NAME_DELIMITER, CharacterSpec, Turn, chat_prompt, one_line, speaker_label
 
 FORMATS = ("jsonl", "text", "hf", "sft-chat", "dpo")
 CONTENT_TYPES = {
@@ -108,8 +108,9 @@ def render_text(lines: list[dict[str, str]], ctx: ExportContext) -> str:
         speaker = line["speaker"]
         prefix = prefixes.get(speaker)
         if prefix is None:
-            prefix = prefixes[speaker] = speaker_label(speaker or UNKNOWN_SPEAKER, ctx.spec) + NAME_DELIMITER
-        out.append(prefix + line["text"] + sep)
+            label = speaker_label(one_line(speaker, sep) or UNKNOWN_SPEAKER, ctx.spec)
+            prefix = prefixes[speaker] = label + NAME_DELIMITER
+        out.append(prefix + one_line(line["text"], sep) + sep)
     return "".join(out)
 
 
