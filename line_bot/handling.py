@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import quota, replies
+from . import quota, replies, rows
 from .models import Chat, LineUser, Message, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,8 @@ def handle_event(event: object) -> str:
     delivery_context = getattr(event, "delivery_context", None)
     try:
         with transaction.atomic():
-            record = WebhookEvent.objects.create(
+            record_id = rows.insert(
+                WebhookEvent,
                 webhook_event_id=event_id(event),
                 event_type=str(getattr(event, "type", "") or "unknown")[:40],
                 source_type=kind[:10],
@@ -96,6 +97,7 @@ def handle_event(event: object) -> str:
                 is_redelivery=bool(getattr(delivery_context, "is_redelivery", False)),
                 timestamp_ms=int(getattr(event, "timestamp", 0) or 0),
             )
+            record = WebhookEvent(pk=record_id)
             outcome = _dispatch(event, record)
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -103,7 +105,9 @@ def handle_event(event: object) -> str:
                     [outcome, record.pk],
                 )
     except IntegrityError:
-        return "duplicate"
+        if WebhookEvent.objects.filter(webhook_event_id=event_id(event)).exists():
+            return "duplicate"
+        raise  # not a redelivery but a bug: a 500 makes LINE deliver the event again
     return outcome
 
 
@@ -186,17 +190,18 @@ def _command(text: str) -> str | None:
 def _inbound(
     origin: Origin, record: WebhookEvent, event: object, kind: str, text: str, status: str
 ) -> Message:
-    return Message.objects.create(
-        chat=origin.chat,
-        sender=origin.sender,
-        direction=Message.Direction.IN,
-        kind=kind,
-        status=status,
-        text=text,
-        event=record,
-        reply_token=getattr(event, "reply_token", None) or "",
-        received_at=timezone.now(),
-    )
+    fields = {
+        "chat_id": origin.chat.pk,
+        "sender_id": origin.sender.pk if origin.sender else None,
+        "direction": Message.Direction.IN,
+        "kind": kind,
+        "status": status,
+        "text": text,
+        "event_id": record.pk,
+        "reply_token": getattr(event, "reply_token", None) or "",
+        "received_at": timezone.now(),
+    }
+    return Message(pk=rows.insert(Message, **fields), **fields)
 
 
 def _enqueue(task_name: str, message_id: int) -> None:
