@@ -91,3 +91,33 @@ def demo_model_dir() -> Path:
     cache = Path(settings.MARISA_TEST_CACHE_DIR)
     cache.mkdir(parents=True, exist_ok=True)
     return ensure_demo_model(cache / f"demo-model-{digest}", corpus)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's probe starts it: the background-networking flags keep a closed network quiet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright's sync API, shared by the browser tests."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (.ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    # The sync API runs an event loop in this thread; the ORM calls made between browser steps are plain
+    # synchronous ones. Allowed only while the browser runs: left in os.environ it would leak into every
+    # subprocess started later (and `check --deploy` rightly complains about it).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as pw:
+            launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield launched
+            launched.close()

@@ -14,14 +14,22 @@ PRODUCTION = {
 
 
 def manage(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "marisa_site.settings"
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
 
 
 def test_deploy_check_is_clean_with_production_variables(tmp_path):
-    result = manage({**PRODUCTION, "MARISA_DATA_DIR": str(tmp_path)}, "check", "--deploy", "--fail-level", "WARNING")
+    result = manage(
+        {**PRODUCTION, "MARISA_DATA_DIR": str(tmp_path)}, "check", "--deploy", "--fail-level", "WARNING"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
