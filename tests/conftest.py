@@ -11,7 +11,16 @@ from django.conf import settings
 
 from tests import servers
 
-CORPORA = Path(os.environ.get("MARISA_CORPORA", servers.REPO.parent / "shared" / "corpora"))
+
+def find_corpora() -> Path:
+    """MARISA_CORPORA, else the shared folder beside the checkout (where CI and the workplace keep it)."""
+    if os.environ.get("MARISA_CORPORA"):
+        return Path(os.environ["MARISA_CORPORA"])
+    candidates = [servers.REPO.parent / "shared" / "corpora", Path("/work/shared/corpora")]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+CORPORA = find_corpora()
 
 
 @pytest.fixture(scope="session")
