@@ -65,4 +65,6 @@ def test_schema_is_served_as_json_and_docs_use_local_assets(client) -> None:  # 
 
     for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
         assert f"drf_spectacular_sidecar/swagger-ui-dist/{asset}" in docs
-        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}"), asset  # shipped, served by us
+        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}"), (
+            asset
+        )  # shipped, served by us
