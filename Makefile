@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 PYTHON ?= python3
 
-.PHONY: up test install dev lint format bench clean
+.PHONY: up test install dev lint format typecheck bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,6 @@ bench: install
 
 clean:
 	rm -rf var/test
+
+typecheck: dev
+	$(VENV)/bin/mypy
