@@ -29,6 +29,8 @@ up: install
 	$(PY) -m marisa_site.up
 
 test: dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: dev
