@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from training.textformat import CharacterSpec
+
 
 class Character(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -19,6 +21,12 @@ class Character(models.Model):
     def names(self) -> set[str]:
         """Every spelling that denotes this character in imported text."""
         return {self.name, self.prompt_name, *self.aliases}
+
+    def spec(self) -> CharacterSpec:
+        """The character as the ML core sees her (training text, prompts, labels)."""
+        return CharacterSpec(
+            prompt_name=self.prompt_name, aliases=frozenset(self.names()), user_name=settings.MARISA_USER_NAME
+        )
 
     @classmethod
     def default(cls) -> "Character":

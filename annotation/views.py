@@ -19,9 +19,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from training.labels import trained_spans
+from training.textformat import CharacterSpec, Turn
+from training.textformat import render as render_training_text
+
 from .importers import FORMATS
 from .importing import ImportFailed, ImportResult, import_path, iter_import
 from .models import Character, Conversation, Line, Source
+from .snapshots import line_separator
 
 CONVERSATIONS_PER_PAGE = 25
 PREVIEW_LINES = 4
@@ -34,6 +39,23 @@ def _norm(name: str) -> str:
 
 def character_names(character: Character) -> set[str]:
     return {_norm(name) for name in character.names() if name}
+
+
+def trained_segments(lines: list[Line], spec: CharacterSpec, sep: str) -> list[tuple[str, bool]]:
+    """The conversation as training text, cut into (text, trained?) pieces for the page.
+
+    The spans are the ones every tokenizer is held to (training.labels.trained_spans without a tokenizer:
+    her utterances and the separator ending each), so the page needs no model.
+    """
+    turns = [Turn(line.speaker, line.text) for line in lines]
+    text = render_training_text(turns, spec, sep).text
+    pieces: list[tuple[str, bool]] = []
+    cursor = 0
+    for start, end in trained_spans(turns, None, spec, sep):
+        pieces += [(text[cursor:start], False), (text[start:end], True)]
+        cursor = end
+    pieces.append((text[cursor:], False))
+    return [piece for piece in pieces if piece[0]]
 
 
 def decorate(lines: list[Line], names: set[str]) -> list[Line]:
@@ -91,12 +113,15 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     character = Character.default()
     lines = decorate(list(conv.lines.all()), character_names(character))
+    sep = line_separator()
     siblings = Conversation.objects.filter(source=conv.source)
     context = {
         "conversation": conv,
         "source": conv.source,
         "lines": lines,
         "character": character,
+        "trained": trained_segments(lines, character.spec(), sep),
+        "separator": sep,
         "previous": siblings.filter(position__lt=conv.position).order_by("-position").first(),
         "next": siblings.filter(position__gt=conv.position).order_by("position").first(),
         "page_number": conv.position // CONVERSATIONS_PER_PAGE + 1,

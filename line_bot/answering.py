@@ -72,25 +72,15 @@ def generator_for(spec: ModelSpec) -> Any:
         return generator
 
 
-def character_spec() -> Any:
-    from annotation.models import Character
-    from training.textformat import CharacterSpec
-
-    character = Character.default()
-    return CharacterSpec(
-        prompt_name=character.prompt_name,
-        aliases=frozenset(character.names()),
-        user_name=settings.MARISA_USER_NAME,
-    )
-
-
 def answer(inbound: Message) -> tuple[str, str, float]:
     """Generate the character's reply to `inbound`: (text, model name, seconds)."""
     from training.generation import SamplingSettings
 
     spec = active_model()
     generator = generator_for(spec)
-    character = character_spec()
+    from annotation.models import Character
+
+    character = Character.default().spec()
     started = time.monotonic()
     text = generator.reply(
         history_turns(inbound, character),

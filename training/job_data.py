@@ -59,11 +59,4 @@ def snapshot_conversations(snapshot: Any) -> list[tuple[str, list[Any]]]:
 def character_spec(character: Any = None) -> Any:
     from annotation.models import Character
 
-    from .textformat import CharacterSpec
-
-    character = character or Character.default()
-    return CharacterSpec(
-        prompt_name=character.prompt_name,
-        aliases=frozenset(character.names()),
-        user_name=settings.MARISA_USER_NAME,
-    )
+    return (character or Character.default()).spec()

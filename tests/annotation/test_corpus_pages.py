@@ -121,3 +121,16 @@ def test_streamed_upload_error_is_the_last_message_and_nothing_saved(user_client
     messages = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
     assert messages[-1] == {"ok": False, "error": "line 1: no 'text' field (found: speaker)"}
     assert Source.objects.count() == Line.objects.count() == 0
+
+
+def test_conversation_page_marks_exactly_the_trained_text(user_client):
+    script = "霊夢「魔理沙: これは霊夢の台詞」\nまりさ「借りていくぜ」\n霊夢「返しなさいよ」\n"
+    _upload(user_client, script.encode("utf-8"))
+    conv = Conversation.objects.get()
+    html = user_client.get(reverse("annotation:conversation", args=[conv.pk])).content.decode()
+    training_text = html.split('<pre class="training-text">', 1)[1].split("</pre>", 1)[0]
+    # Her alias is written as her prompt name; only her utterance and its separator are trained,
+    # never her name quoted inside another speaker's line.
+    assert training_text == (
+        "霊夢: 魔理沙: これは霊夢の台詞\n魔理沙: <mark>借りていくぜ\n</mark>霊夢: 返しなさいよ\n"
+    )
