@@ -27,15 +27,24 @@ def spans_from_encoding(
     to_token = encoding.char_to_token
     to_chars = encoding.token_to_chars
     n, k = len(ids), len(sep_ids)
+    one_id = sep_ids[0] if k == 1 else None  # the usual case: the separator is one token
     targets: dict[int, tuple[int, int]] = {}
     for (s, e), line in zip(spans, span_lines, strict=True):
         u = e - sep_len
         i_u = to_token(u)
-        if i_u is None or to_chars(i_u)[0] != u or (i_u and to_chars(i_u - 1)[1] > u):
+        if i_u is None:
+            return None
+        first = to_chars(i_u)
+        if first[0] != u or (i_u and to_chars(i_u - 1)[1] > u):
             return None  # the separator does not start a token
         i_e = i_u + k
-        if ids[i_u:i_e] != sep_ids or to_chars(i_e - 1)[1] != e or (i_e < n and to_chars(i_e)[0] < e):
-            return None  # not the canonical separator ids, or merged with what follows
+        if one_id is not None:
+            if ids[i_u] != one_id or first[1] != e:
+                return None  # not the separator's id, or merged with what follows
+        elif ids[i_u:i_e] != sep_ids or to_chars(i_e - 1)[1] != e:
+            return None
+        if i_e < n and to_chars(i_e)[0] < e:
+            return None  # the next token overlaps the separator (byte-level pieces)
         if s == u:
             i_s = i_u  # an empty utterance: only the separator is trained
         else:
