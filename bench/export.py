@@ -13,10 +13,12 @@ Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -200,7 +202,9 @@ def _setup_django() -> None:
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marisa_site.settings")
     os.environ.setdefault("DJANGO_DEBUG", "1")
-    os.environ.setdefault("MARISA_DATA_DIR", tempfile.mkdtemp(prefix="bench-export-"))
+    if not os.environ.get("MARISA_DATA_DIR"):
+        os.environ["MARISA_DATA_DIR"] = data_dir = tempfile.mkdtemp(prefix="bench-export-")
+        atexit.register(shutil.rmtree, data_dir, True)
     import django
 
     django.setup()

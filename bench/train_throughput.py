@@ -14,8 +14,10 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -103,6 +105,7 @@ def run_mode(
     from training.qlora import TrainConfig, load_peft_model, make_trainer
 
     out = tempfile.mkdtemp(prefix="bench-train-")
+    atexit.register(shutil.rmtree, out, True)
     config = TrainConfig(
         base_model=base,
         output_dir=out,

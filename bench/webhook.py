@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -202,6 +204,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="marisa-bench-webhook-")
+    atexit.register(shutil.rmtree, data_dir, True)
     redis_server, redis_url = servers.start_redis()
     standin = StandinServer(0, TOKEN).start()
     postgres = None
