@@ -8,21 +8,9 @@ import pytest
 
 from training.textformat import CharacterSpec, Turn
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙"}))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """The demo model's ops are too small for intra-op threads to pay; with other jobs on the machine, idle
-    threads only spin. Restored afterwards for the rest of the session."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 GREEDY_LONG = {"do_sample": False, "max_new_tokens": 48}
