@@ -25,6 +25,10 @@ MAX_MESSAGES = 5
 MAX_TEXT = 5000
 
 
+# LINE's own words when the bearer token is wrong.
+AUTH_FAILED = "Authentication failed. Confirm that the access token in the authorization header is valid."
+
+
 class State:
     def __init__(self, token: str) -> None:
         self.token = token
@@ -114,12 +118,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"requests": found})
             return
         if not self._authorized():
-            self._send(
-                401,
-                {
-                    "message": "Authentication failed. Confirm that the access token in the authorization header is valid."
-                },
-            )
+            self._send(401, {"message": AUTH_FAILED})
             return
         with self.state.lock:
             if url.path == "/v2/bot/message/quota":
@@ -144,12 +143,7 @@ class Handler(BaseHTTPRequestHandler):
             self._configure(body)
             return
         if not self._authorized():
-            self._send(
-                401,
-                {
-                    "message": "Authentication failed. Confirm that the access token in the authorization header is valid."
-                },
-            )
+            self._send(401, {"message": AUTH_FAILED})
             return
         with self.state.lock:
             status, response, headers = self._handle(path, body)
