@@ -22,6 +22,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _torch_threads import add_threads_argument, apply_threads  # noqa: E402
+
 from training.textformat import CharacterSpec, chat_prompt  # noqa: E402
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
@@ -41,19 +43,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--base-model", default=None, help="default: the demo model")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch intra-op threads (0: torch's default). The demo model's ops are too small for threads to pay, "
-        "and on a shared machine idle threads spin: 1 gives steady figures. Both sides run with the same setting.",
-    )
+    add_threads_argument(parser)
     args = parser.parse_args()
+    apply_threads(args.threads)
 
     import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
 
     from training.generation import Generator, SamplingSettings
 

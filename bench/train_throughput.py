@@ -27,6 +27,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _torch_threads import add_threads_argument, apply_threads  # noqa: E402
+
 from training.textformat import CharacterSpec, Turn  # noqa: E402
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
@@ -284,19 +286,11 @@ def main() -> None:
     parser.add_argument("--gpu-steps", type=int, default=20)
     parser.add_argument("--gpu-batch-size", type=int, default=4)
     parser.add_argument("--gpu-max-length", type=int, default=1024)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch intra-op threads (0: torch's default). The demo model's ops are too small for threads to pay, "
-        "and on a shared machine idle threads spin: 1 gives steady figures. Both sides run with the same setting.",
-    )
+    add_threads_argument(parser)
     args = parser.parse_args()
+    apply_threads(args.threads)
 
     import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
 
     summary: dict[str, Any] = {"bench": "train_throughput"}
     if not args.gpu_only:
