@@ -7,18 +7,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import (
-    Candidate,
-    CandidateSkip,
-    Character,
-    Conversation,
-    DatasetSnapshot,
-    Line,
-    Question,
-    QuestionSet,
-    ReviewAction,
-    Source,
-)
+from annotation.corpus.models import Character, Conversation, Line, Source
+from annotation.datasets.models import DatasetSnapshot
+from annotation.review.models import Candidate, CandidateSkip, Question, QuestionSet, ReviewAction
 
 
 class BigTable(admin.ModelAdmin):

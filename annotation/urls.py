@@ -1,19 +1,13 @@
-from django.urls import path
+"""Pages of the annotation stages under /corpus/, in the `annotation` namespace."""
 
-from . import views
+from django.urls import include, path
+
+from marisa_site.rounds import rounds
 
 app_name = "annotation"
 urlpatterns = [
-    path("", views.source_list, name="sources"),
-    path("import/", views.upload, name="upload"),
-    path("sources/<int:pk>/", views.source_detail, name="source"),
-    path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),
+    path("", include("annotation.corpus.urls")),
+    path("", include("annotation.review.urls")),
+    path("rounds/", rounds, name="rounds"),  # the whole loop: it reads every stage
+    path("snapshots/", include("annotation.datasets.urls")),
 ]
-
-# The review loop (helper "review"): review queue, dashboard, attribution, rounds.
-from django.urls import include  # noqa: E402
-
-urlpatterns += [path("", include("annotation.review_urls"))]
-
-# Dataset snapshots (helper "api"): list, detail with the diff, create.
-urlpatterns += [path("snapshots/", include("annotation.snapshot_urls"))]

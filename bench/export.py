@@ -51,7 +51,7 @@ def _text(rng: random.Random) -> str:
 
 def generate(path: Path, total_lines: int, seed: int = 7) -> dict[str, int]:
     """Write a snapshot-format JSONL file with about `total_lines` lines; 5% of records are corrections."""
-    from annotation.snapshots import canonical_line
+    from annotation.datasets.snapshots import canonical_line
 
     rng = random.Random(seed)
     lines = conversations = corrections = 0
@@ -111,8 +111,8 @@ def _child(fmt: str, path: Path, lines: int, repeat: int) -> dict[str, Any]:
 
 
 def _one_run(fmt: str, path: Path) -> tuple[float, float, int]:
-    from annotation.exports import ExportContext, export_bytes
-    from annotation.snapshots import iter_conversations
+    from annotation.datasets.exports import ExportContext, export_bytes
+    from annotation.datasets.snapshots import iter_conversations
 
     ctx = ExportContext(
         prompt_name="魔理沙", names=frozenset({"魔理沙", "まりさ", "霧雨魔理沙"}), system="ガイドライン"
@@ -144,7 +144,7 @@ def _fill_db(path: Path) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from annotation.models import Character, Source
+    from annotation.corpus.models import Character, Source
 
     call_command("migrate", verbosity=0)
     Character.default()
@@ -182,7 +182,7 @@ _LINE_SQL = (
 
 def _snapshot_child(lines: int) -> dict[str, Any]:
     """create_snapshot over the filled database: read, hash, write, count; one streaming pass."""
-    from annotation.snapshots import create_snapshot
+    from annotation.datasets.snapshots import create_snapshot
 
     idle_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from _torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
-from training.textformat import CharacterSpec, chat_prompt  # noqa: E402
+from training.core.textformat import CharacterSpec, chat_prompt  # noqa: E402
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 SEP = "\n"
@@ -49,12 +49,13 @@ def main() -> None:
 
     import torch
 
-    from training.generation import Generator, SamplingSettings
+    from training.core.generation import Generator
+    from training.core.sampling import SamplingSettings
 
     if args.base_model:
         base = args.base_model
     else:
-        from training.demo_model import ensure_demo_model
+        from training.core.demo_model import ensure_demo_model
 
         base = str(
             ensure_demo_model(REPO / "var" / "bench-demo-model", REPO / "annotation" / "demo" / "corpus.txt")

@@ -88,8 +88,8 @@ def child_main(mode: str, path: str, data_dir: str) -> None:
         figures = {"lines_read": lines}
     elif mode == "parse":
         sys.path.insert(0, str(REPO))
-        from annotation.encoding import open_text
-        from annotation.importers import detect_format, parse
+        from annotation.corpus.encoding import open_text
+        from annotation.corpus.formats import detect_format, parse
 
         stream = open_text(Path(path), 1 << 40)
         lines = iter(stream)
@@ -106,7 +106,7 @@ def child_main(mode: str, path: str, data_dir: str) -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        from annotation.importing import import_path
+        from annotation.corpus.importing import import_path
 
         started, cpu_started = time.perf_counter(), _cpu()  # the import itself, not start-up and migrations
         result = import_path(Path(path), fmt="auto")

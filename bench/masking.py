@@ -28,8 +28,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from training.demo_model import corpus_lines, ensure_demo_model  # noqa: E402
-from training.labels import (  # noqa: E402
+from training.core.demo_model import corpus_lines, ensure_demo_model  # noqa: E402
+from training.core.labels import (  # noqa: E402
     BATCH,
     IGNORE,
     Encoded,
@@ -39,7 +39,7 @@ from training.labels import (  # noqa: E402
     special_affixes,
     tokenize_rendered,
 )
-from training.textformat import CharacterSpec, Turn, render  # noqa: E402
+from training.core.textformat import CharacterSpec, Turn, render  # noqa: E402
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 SEP = "\n"
@@ -124,7 +124,7 @@ def byte_bpe_without_split(lines: list[str]) -> Any:
 
 def correctness_on(tokenizer: Any, convs: list[list[Turn]]) -> dict[str, Any]:
     """Agreement with the seed's search, and how often the seed trains nothing where there are targets."""
-    from training.labels import encode_conversations
+    from training.core.labels import encode_conversations
 
     sep_ids = separator_ids(tokenizer, SEP)
     prefix_ids = tokenizer("魔理沙: ", add_special_tokens=False)["input_ids"]
@@ -248,7 +248,7 @@ def default_demo_dir() -> Path:
     import hashlib
 
     corpus = REPO / "annotation" / "demo" / "corpus.txt"
-    builder = REPO / "training" / "demo_model.py"
+    builder = REPO / "training" / "core" / "demo_model.py"
     digest = hashlib.sha256(corpus.read_bytes() + builder.read_bytes()).hexdigest()[:12]
     cache = Path(os.environ.get("MARISA_TEST_CACHE_DIR", REPO / "var" / "cache"))
     return cache / f"demo-model-{digest}"

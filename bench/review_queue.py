@@ -49,7 +49,7 @@ def load(n: int, decided_share: float, reviewers: int) -> list[int]:
     from django.contrib.auth.models import Group, User
     from django.db import connection, transaction
 
-    from annotation.models import QuestionSet
+    from annotation.review.models import QuestionSet
 
     group, _ = Group.objects.get_or_create(name="Reviewers")
     users = []
@@ -122,7 +122,7 @@ def query_plan() -> list[str]:
     from django.db import connection
     from django.utils import timezone
 
-    from annotation import queue
+    from annotation.review import queue
 
     sql = queue._claim_sql()
     inner = sql[sql.index("(SELECT c.id") + 1 : sql.index(") AND status")].rstrip(")")
@@ -145,7 +145,7 @@ def baseline_claim(user):
     from django.db.models import Q
     from django.utils import timezone
 
-    from annotation.models import Candidate
+    from annotation.review.models import Candidate
 
     now = timezone.now()
     with transaction.atomic():
@@ -167,7 +167,7 @@ def reviewer(user_id: int, method: str, seconds: float, think_ms: float, out: mp
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from annotation import queue
+    from annotation.review import queue
 
     connection.close()  # never share the parent's connection
     user = User.objects.get(pk=user_id)

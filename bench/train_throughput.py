@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from _torch_threads import add_threads_argument, apply_threads  # noqa: E402
 
-from training.textformat import CharacterSpec, Turn  # noqa: E402
+from training.core.textformat import CharacterSpec, Turn  # noqa: E402
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 SEP = "\n"
@@ -54,14 +54,14 @@ GPU_SHAPES: dict[str, dict[str, int]] = {
 
 
 def demo_model_dir() -> Path:
-    from training.demo_model import ensure_demo_model
+    from training.core.demo_model import ensure_demo_model
 
     return ensure_demo_model(REPO / "var" / "bench-demo-model", REPO / "annotation" / "demo" / "corpus.txt")
 
 
 def length_mix(n: int, seed: int = 0) -> list[list[Turn]]:
     """Conversations of the demo corpus, lines per conversation log-normal (median ~5, tail to whole scenes)."""
-    from training.demo_model import corpus_lines
+    from training.core.demo_model import corpus_lines
 
     turns = [Turn(s, t) for s, t in corpus_lines(REPO / "annotation" / "demo" / "corpus.txt")]
     rng = random.Random(seed)
@@ -104,7 +104,7 @@ def run_mode(
 ) -> dict[str, float]:
     from transformers import DataCollatorForSeq2Seq
 
-    from training.qlora import TrainConfig, load_peft_model, make_trainer
+    from training.core.qlora import TrainConfig, load_peft_model, make_trainer
 
     out = tempfile.mkdtemp(prefix="bench-train-")
     atexit.register(shutil.rmtree, out, True)
@@ -152,8 +152,8 @@ def run_mode(
 def cpu_section(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from training.labels import build_examples
-    from training.qlora import load_tokenizer
+    from training.core.labels import build_examples
+    from training.core.loader import load_tokenizer
 
     torch.manual_seed(0)
     base = str(demo_model_dir())
@@ -230,7 +230,8 @@ def synthetic_examples(n: int, max_length: int, seed: int = 0) -> list[dict]:
 def gpu_section(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from training.qlora import TrainConfig, load_peft_model, load_tokenizer, make_trainer
+    from training.core.loader import load_tokenizer
+    from training.core.qlora import TrainConfig, load_peft_model, make_trainer
 
     tokenizer_dir = demo_model_dir()
     results: dict[str, Any] = {"device": torch.cuda.get_device_name(0)}

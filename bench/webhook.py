@@ -47,10 +47,10 @@ TOKEN = "bench-access-token"
 
 def demo_model_dir() -> Path:
     """The demo model the test suite caches (same key), built on first use."""
-    from training.demo_model import ensure_demo_model
+    from training.core.demo_model import ensure_demo_model
 
     corpus = REPO / "annotation" / "demo" / "corpus.txt"
-    builder = REPO / "training" / "demo_model.py"
+    builder = REPO / "training" / "core" / "demo_model.py"
     digest = hashlib.sha256(corpus.read_bytes() + builder.read_bytes()).hexdigest()[:12]
     cache = Path(os.environ.get("MARISA_TEST_CACHE_DIR", REPO / "var" / "cache"))
     cache.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from . import quota
-from .models import Chat, LineUser, Message, MonthlyUsage, UserMonthlyUsage, WebhookEvent
+from line_bot import quota
+from line_bot.models import Chat, LineUser, Message, MonthlyUsage, UserMonthlyUsage, WebhookEvent
 
 
 @admin.register(MonthlyUsage)
@@ -48,7 +48,7 @@ class MonthlyUsageAdmin(admin.ModelAdmin):
 
     def line_quota_view(self, request: HttpRequest) -> HttpResponse:
         """LINE's message allowance and consumption this month, read through the SDK."""
-        from . import line_api
+        from line_bot import line_api
 
         context = {
             **self.admin_site.each_context(request),

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.conf import settings
 
-from .history import history_turns
-from .models import Message
+from line_bot.history import history_turns
+from line_bot.models import Message
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -35,7 +35,7 @@ class ModelSpec:
 
 def active_model() -> ModelSpec:
     """The active ModelVersion, or the base model without adapter (the demo model out of the box)."""
-    from training.models import ModelVersion
+    from training.train.models import ModelVersion
 
     version = ModelVersion.objects.filter(is_active=True).first()
     if version is not None:
@@ -59,7 +59,7 @@ def generator_for(spec: ModelSpec) -> Any:
             return found
         import torch
 
-        from training.generation import Generator
+        from training.core.generation import Generator
 
         started = time.monotonic()
         use_4bit = bool(settings.MARISA_LOAD_IN_4BIT and torch.cuda.is_available())
@@ -74,11 +74,11 @@ def generator_for(spec: ModelSpec) -> Any:
 
 def answer(inbound: Message) -> tuple[str, str, float]:
     """Generate the character's reply to `inbound`: (text, model name, seconds)."""
-    from training.generation import SamplingSettings
+    from training.core.sampling import SamplingSettings
 
     spec = active_model()
     generator = generator_for(spec)
-    from annotation.models import Character
+    from annotation.corpus.models import Character
 
     character = Character.default().spec()
     started = time.monotonic()

@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import quota, replies, rows
-from .models import Chat, LineUser, Message, WebhookEvent
+from line_bot import quota, replies, rows
+from line_bot.models import Chat, LineUser, Message, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def _inbound(
 
 def _enqueue(task_name: str, message_id: int) -> None:
     """Publish after commit; a broker outage must not fail the webhook (the sweeper requeues later)."""
-    from .publish import enqueue
+    from line_bot.publish import enqueue
 
     try:
         enqueue(task_name, message_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .models import Chat, Message
+from line_bot.models import Chat, Message
 
 
 def history_turns(inbound: Message, character: Any) -> list[Any]:
@@ -15,7 +15,7 @@ def history_turns(inbound: Message, character: Any) -> list[Any]:
     Only real conversation counts: the user's answered or queued texts and the bot's generated
     replies; commands, fixed answers and messages refused by the quota are left out.
     """
-    from training.textformat import Turn
+    from training.core.textformat import Turn
 
     chat: Chat = inbound.chat
     query = Message.objects.filter(chat=chat, kind=Message.Kind.TEXT, pk__lt=inbound.pk).exclude(

@@ -14,8 +14,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import timezone
 
-from .models import Chat, LineUser, Message
-from .replies import split_for_line
+from line_bot.models import Chat, LineUser, Message
+from line_bot.replies import split_for_line
 
 log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 15

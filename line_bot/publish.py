@@ -77,7 +77,7 @@ def enqueue(task_name: str, *args: int) -> None:
     """Queue `line_bot.tasks.<task_name>(*args)` on the default queue."""
     url = str(settings.CELERY_BROKER_URL)
     if settings.CELERY_TASK_ALWAYS_EAGER or not url.startswith(("redis://", "rediss://", "unix://")):
-        from . import tasks
+        from line_bot import tasks
 
         getattr(tasks, task_name).apply_async(args)
         return

@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from .models import LineUser, Message, MonthlyUsage, UserMonthlyUsage
+from line_bot.models import LineUser, Message, MonthlyUsage, UserMonthlyUsage
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

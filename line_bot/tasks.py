@@ -14,8 +14,8 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from . import line_api, replies
-from .models import Message
+from line_bot import line_api, replies
+from line_bot.models import Message
 
 log = logging.getLogger(__name__)
 RETRY = {"max_retries": 5, "default_retry_delay": 3}
@@ -56,7 +56,7 @@ def _answer_for(inbound: Message) -> Message | None:
     )
     if not claimed:
         return None
-    from . import answering
+    from line_bot import answering
 
     line_api.show_loading(inbound.chat)
     kind, status, error, model, seconds = Message.Kind.TEXT, Message.Status.ANSWERED, "", "", None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from line_bot import views
 
 app_name = "line_bot"
 urlpatterns = [

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import handling, quota, simulator
-from .models import Chat, Message
+from line_bot import handling, quota, simulator
+from line_bot.models import Chat, Message
 
 log = logging.getLogger(__name__)
 

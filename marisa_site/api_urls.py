@@ -1,18 +1,15 @@
-"""The REST API: each app contributes its routes from its own `api_urls` module."""
+"""The REST API: each stage contributes its routes from its own `api_urls` module; the schema and its docs."""
 
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("", include("annotation.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include("annotation.corpus.api_urls")),
+    path("", include("annotation.review.api_urls")),
+    path("", include("annotation.datasets.api_urls")),
+    path("", include("training.train.api_urls")),
+    path("", include("training.generate.api_urls")),
 ]
-
-# Training and generation jobs, model versions (helper "api"; views in training/api.py).
-from rest_framework.routers import SimpleRouter  # noqa: E402
-
-from training import api as training_api  # noqa: E402
-
-_training = SimpleRouter()
-_training.register("training-jobs", training_api.TrainingJobViewSet, basename="api-training-job")
-_training.register("generation-jobs", training_api.GenerationJobViewSet, basename="api-generation-job")
-_training.register("model-versions", training_api.ModelVersionViewSet, basename="api-model-version")
-urlpatterns += _training.urls

@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_float, env_int, env_list, env_path, env_str
+from marisa_site.env import env_bool, env_float, env_int, env_list, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env_path("MARISA_DATA_DIR", BASE_DIR / "var")
@@ -124,8 +124,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "training.tasks.run_training_job": {"queue": "gpu"},
-    "training.tasks.run_generation_job": {"queue": "gpu"},
+    "training.train.tasks.run_training_job": {"queue": "gpu"},
+    "training.generate.tasks.run_generation_job": {"queue": "gpu"},
     "line_bot.tasks.*": {"queue": "default"},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -138,7 +138,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("MARISA_TASK_VISIBILITY_SECONDS", 12 * 3600, minimum=60)
 }
 CELERY_BEAT_SCHEDULE = {
-    "reap-stale-jobs": {"task": "training.tasks.reap_stale_jobs", "schedule": 60.0},
+    "reap-stale-jobs": {"task": "training.jobs.tasks.reap_stale_jobs", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {
@@ -198,6 +198,6 @@ LINE_REQUEUE_AFTER_SECONDS = env_int("LINE_REQUEUE_AFTER_SECONDS", 600, minimum=
 CELERY_BEAT_SCHEDULE["line-requeue-stuck"] = {"task": "line_bot.tasks.requeue_stuck", "schedule": 180.0}
 # REST API schema (helper "api"): stable names for the `status` enums of candidates and jobs.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    "CandidateStatusEnum": "annotation.models.Candidate.Status",
-    "JobStatusEnum": "training.models.Job.Status",
+    "CandidateStatusEnum": "annotation.review.models.Candidate.Status",
+    "JobStatusEnum": "training.jobs.models.Job.Status",
 }

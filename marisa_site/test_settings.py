@@ -17,8 +17,8 @@ if not os.environ.get("MARISA_DATA_DIR"):
     os.environ["MARISA_DATA_DIR"] = _run_dir
     atexit.register(shutil.rmtree, _run_dir, True)
 
-from .settings import *  # noqa: E402,F403
-from .settings import BASE_DIR, DATA_DIR, DATABASES  # noqa: E402
+from marisa_site.settings import *  # noqa: E402,F403
+from marisa_site.settings import BASE_DIR, DATA_DIR, DATABASES  # noqa: E402
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -3,12 +3,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from .broker import broker_reachable
+from marisa_site.broker import broker_reachable
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    from annotation.models import Candidate, Line, Source
+    from annotation.corpus.models import Line, Source
+    from annotation.review.models import Candidate
 
     context = {
         "sources": Source.objects.count(),

@@ -92,10 +92,10 @@ def demo_model_dir() -> Path:
     """
     import hashlib
 
-    from training.demo_model import ensure_demo_model
+    from training.core.demo_model import ensure_demo_model
 
     corpus = servers.REPO / "annotation" / "demo" / "corpus.txt"
-    builder = servers.REPO / "training" / "demo_model.py"
+    builder = servers.REPO / "training" / "core" / "demo_model.py"
     digest = hashlib.sha256(corpus.read_bytes() + builder.read_bytes()).hexdigest()[:12]
     cache = Path(settings.MARISA_TEST_CACHE_DIR)
     cache.mkdir(parents=True, exist_ok=True)

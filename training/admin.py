@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import jobs
-from .models import GenerationJob, ModelVersion, TrainingJob
+from training.generate.models import GenerationJob
+from training.train.models import ModelVersion, TrainingJob
 
 JOB_READONLY = (
     "status",
@@ -28,13 +28,13 @@ JOB_READONLY = (
 
 @admin.action(description="Cancel (running jobs stop at their next step)")
 def cancel_jobs(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    outcomes = [jobs.request_cancel(job) for job in queryset]
+    outcomes = [job.request_cancel() for job in queryset]
     modeladmin.message_user(request, f"{len(outcomes)} job(s): " + ", ".join(sorted(set(outcomes))))
 
 
 @admin.action(description="Resume (failed or cancelled, resumable)")
 def resume_jobs(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    resumed = sum(jobs.resume_job(job) for job in queryset)
+    resumed = sum(job.resume() for job in queryset)
     level = messages.SUCCESS if resumed else messages.WARNING
     modeladmin.message_user(request, f"{resumed} job(s) queued again.", level)
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import Group, Permission, User
 
-from annotation.models import Candidate, Character, Conversation, Line, Question, QuestionSet, Source
+from annotation.corpus.models import Character, Conversation, Line, Source
+from annotation.review.models import Candidate, Question, QuestionSet
 
 _seq = itertools.count(1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, User
 
-from annotation.models import Candidate, Question, QuestionSet
+from annotation.review.models import Candidate, Question, QuestionSet
 
 
 def make_reviewer(name: str = "rev", password: str = "pw-secret-1") -> User:

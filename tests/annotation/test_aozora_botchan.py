@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from annotation.importing import import_path
-from annotation.models import Line, Source
+from annotation.corpus.importing import import_path
+from annotation.corpus.models import Line, Source
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The novel rules on text written here (not botchan): general attribution and passage rules."""
 
-from annotation.aozora import parse_aozora
+from annotation.corpus.formats.aozora import parse_aozora
 
 NOVEL = """第一章
 　朝になった。母が「ご飯よ」と呼んだ。

@@ -11,10 +11,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from annotation.models import Candidate, DatasetSnapshot, ReviewAction, Source
-from annotation.snapshots import create_snapshot
+from annotation.corpus.models import Source
+from annotation.datasets.models import DatasetSnapshot
+from annotation.datasets.snapshots import create_snapshot
+from annotation.review.models import Candidate, ReviewAction
 from tests.annotation.api_factories import make_candidate, make_question, make_source, make_user, seed_corpus
-from training.models import ModelVersion, TrainingJob
+from training.train.models import ModelVersion, TrainingJob
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotation.models import DatasetSnapshot
-from annotation.snapshots import create_snapshot
+from annotation.datasets.models import DatasetSnapshot
+from annotation.datasets.snapshots import create_snapshot
 from tests.annotation.api_factories import make_user, seed_corpus
 
 pytestmark = pytest.mark.django_db

@@ -14,11 +14,11 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from annotation.models import Candidate
-from annotation.snapshots import create_snapshot
+from annotation.datasets.snapshots import create_snapshot
+from annotation.review.models import Candidate
 from marisa_site.wsgi import application
 from tests.annotation.api_factories import make_candidate, make_question, make_user, seed_corpus
-from training.models import ModelVersion
+from training.train.models import ModelVersion
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotation import attribution, queue
-from annotation.models import Conversation, Line, Source
+from annotation.corpus.models import Conversation, Line, Source
+from annotation.review import attribution, queue
 from tests.annotation.review_factories import make_reviewer
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.models import Candidate, ReviewAction
+from annotation.review.models import Candidate, ReviewAction
 from tests.annotation.review_factories import make_candidates, make_reviewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

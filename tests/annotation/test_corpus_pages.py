@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from annotation.models import Conversation, Line, Source
+from annotation.corpus.models import Conversation, Line, Source
 
 pytestmark = pytest.mark.django_db
 

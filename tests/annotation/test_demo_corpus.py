@@ -3,8 +3,8 @@
 import re
 from collections import Counter
 
-from annotation.demo import CORPUS_PATH, QUESTIONS_PATH
-from annotation.models import DEFAULT_STYLE_MARKERS
+from annotation.corpus.models import DEFAULT_STYLE_MARKERS
+from annotation.demo.setup import CORPUS_PATH, QUESTIONS_PATH
 
 MARISA = {"魔理沙", "まりさ", "霧雨魔理沙"}
 UTTERANCE = re.compile(r"^(?P<speaker>[^「（■\s]+)「(?P<text>.+)」$")

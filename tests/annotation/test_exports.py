@@ -12,9 +12,9 @@ from django.core.management import call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotation.exports import ExportContext, chat_messages, export_bytes, render_text
-from annotation.models import Candidate
-from annotation.snapshots import create_snapshot, export_context
+from annotation.datasets.exports import ExportContext, chat_messages, export_bytes, render_text
+from annotation.datasets.snapshots import create_snapshot, export_context
+from annotation.review.models import Candidate
 from tests.annotation.api_factories import make_candidate, make_question, seed_corpus
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +153,7 @@ def test_export_without_snapshot_uses_current_data(
     call_command("export_dataset", "--format", "text", "--no-progress")
     out = capsysbinary.readouterr().out.decode()
     assert out.startswith("霊夢: また来たの？\n")
-    from annotation.models import DatasetSnapshot
+    from annotation.datasets.models import DatasetSnapshot
 
     assert DatasetSnapshot.objects.count() == 0
 
@@ -202,7 +202,7 @@ SPEAKER_POOL = [
     st.sampled_from(["\n", "[SEP]", "<NL>"]),
 )
 def test_text_export_renders_exactly_as_training_does(turns: list[tuple[str, str]], sep: str) -> None:
-    from training.textformat import Turn, render
+    from training.core.textformat import Turn, render
 
     ctx = ExportContext(prompt_name="魔理沙", names=frozenset({"魔理沙", "まりさ", "霧雨魔理沙"}), sep=sep)
     lines = [{"speaker": sp, "text": text} for sp, text in turns]

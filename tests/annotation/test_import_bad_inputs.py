@@ -5,8 +5,8 @@ import json
 import pytest
 from django.test import override_settings
 
-from annotation.importing import DuplicateImport, ImportFailed, import_path
-from annotation.models import Conversation, Line, Source
+from annotation.corpus.importing import DuplicateImport, ImportFailed, import_path
+from annotation.corpus.models import Conversation, Line, Source
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotation.models import Source
+from annotation.corpus.models import Source
 
 pytestmark = pytest.mark.django_db
 

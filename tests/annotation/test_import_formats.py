@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from annotation.importers import detect_format
-from annotation.importing import import_path
-from annotation.models import Line
+from annotation.corpus.formats import detect_format
+from annotation.corpus.importing import import_path
+from annotation.corpus.models import Line
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotation.models import Question, QuestionSet
-from annotation.questions import QuestionImportError, import_questions
+from annotation.review.models import Question, QuestionSet
+from annotation.review.questions import QuestionImportError, import_questions
 
 pytestmark = pytest.mark.django_db
 

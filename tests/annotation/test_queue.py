@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotation import queue
-from annotation.models import Candidate, CandidateSkip, ReviewAction
+from annotation.review import queue
+from annotation.review.models import Candidate, CandidateSkip, ReviewAction
 from tests.annotation.review_factories import make_candidates, make_reviewer
 
 pytestmark = pytest.mark.django_db

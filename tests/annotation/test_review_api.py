@@ -6,7 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotation.models import Candidate
+from annotation.review.models import Candidate
 from tests.annotation.review_factories import make_candidates, make_reviewer
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotation.models import Candidate, Question
+from annotation.review.models import Candidate, Question
 
 pytestmark = pytest.mark.django_db
 

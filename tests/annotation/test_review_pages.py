@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from annotation import queue
-from annotation.models import Candidate, Conversation, Line, Source
+from annotation.corpus.models import Conversation, Line, Source
+from annotation.review import queue
+from annotation.review.models import Candidate
 from tests.annotation.review_factories import make_candidates, make_reviewer
 
 pytestmark = pytest.mark.django_db
@@ -97,8 +98,11 @@ def test_round_view_follows_model_generation_reviews_snapshot_next_training() ->
 
     from django.utils import timezone
 
-    from annotation.models import Character, DatasetSnapshot, QuestionSet
-    from training.models import GenerationJob, ModelVersion, TrainingJob
+    from annotation.corpus.models import Character
+    from annotation.datasets.models import DatasetSnapshot
+    from annotation.review.models import QuestionSet
+    from training.generate.models import GenerationJob
+    from training.train.models import ModelVersion, TrainingJob
 
     character = Character.default()
     first = DatasetSnapshot.objects.create(sha256="a" * 64, path="/x/a.jsonl", character=character)

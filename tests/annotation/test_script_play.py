@@ -5,9 +5,10 @@ from collections import Counter
 
 import pytest
 
-from annotation.importers import parse, parse_script
-from annotation.importing import import_path
-from annotation.models import Line
+from annotation.corpus.formats import parse
+from annotation.corpus.formats.script import parse_script
+from annotation.corpus.importing import import_path
+from annotation.corpus.models import Line
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from annotation.importers import parse_script
+from annotation.corpus.formats.script import parse_script
 
 
 def _sizes(text: str) -> list[int]:

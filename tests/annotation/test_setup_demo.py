@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
-from annotation.models import Character, Conversation, Line, Question, QuestionSet, Source
+from annotation.corpus.models import Character, Conversation, Line, Source
+from annotation.review.models import Question, QuestionSet
 
 pytestmark = pytest.mark.django_db
 

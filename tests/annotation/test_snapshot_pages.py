@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from annotation.models import Candidate, DatasetSnapshot
-from annotation.snapshots import create_snapshot
+from annotation.datasets.models import DatasetSnapshot
+from annotation.datasets.snapshots import create_snapshot
+from annotation.review.models import Candidate
 from tests.annotation.api_factories import make_candidate, make_question, make_user, seed_corpus
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from annotation.models import Candidate, DatasetSnapshot
-from annotation.snapshots import create_snapshot, iter_conversations, verify_snapshot
+from annotation.datasets.models import DatasetSnapshot
+from annotation.datasets.snapshots import create_snapshot, iter_conversations, verify_snapshot
+from annotation.review.models import Candidate
 from tests.annotation.api_factories import make_candidate, make_question, seed_corpus
 
 pytestmark = pytest.mark.django_db

@@ -20,14 +20,14 @@ make_candidate(q, "きのこです。", status="edited", final_text="きのこ�
 """
 
 CREATE = """
-from annotation.snapshots import create_snapshot
+from annotation.datasets.snapshots import create_snapshot
 print(create_snapshot().pk)
 """
 
 COUNT = """
 import json
 from annotation.models import DatasetSnapshot
-from annotation.snapshots import verify_snapshot
+from annotation.datasets.snapshots import verify_snapshot
 snaps = list(DatasetSnapshot.objects.all())
 print(json.dumps({"count": len(snaps), "verified": all(verify_snapshot(s) for s in snaps)}))
 """

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from line_bot import line_api, replies, tasks
 from line_bot.models import Chat, LineUser, Message
-
-from .conftest import TOKEN
+from tests.line_bot.conftest import TOKEN
 
 pytestmark = pytest.mark.django_db
 

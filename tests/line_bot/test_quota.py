@@ -10,8 +10,7 @@ from django.core.management import call_command
 
 from line_bot import quota, replies
 from line_bot.models import Chat, LineUser, Message, MonthlyUsage, UserMonthlyUsage
-
-from .conftest import post_event, text_event
+from tests.line_bot.conftest import post_event, text_event
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +91,7 @@ def test_commands_match_full_width_and_case_variants(client, line_settings):
 
 def test_reset_forgets_the_history_before_it(client, line_settings):
     from line_bot.history import history_turns
-    from training.textformat import CharacterSpec
+    from training.core.textformat import CharacterSpec
 
     post_event(client, text_event("Ureset", "私の名前はアリスだよ"))
     Message.objects.filter(direction="in").update(status="answered")

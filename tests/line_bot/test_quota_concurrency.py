@@ -14,8 +14,7 @@ import redis
 
 from line_bot import simulator
 from tests import servers
-
-from .conftest import SECRET, body_of, text_event
+from tests.line_bot.conftest import SECRET, body_of, text_event
 
 pytestmark = [pytest.mark.slow]
 

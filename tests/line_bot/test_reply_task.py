@@ -6,8 +6,7 @@ import pytest
 
 from line_bot import replies, tasks
 from line_bot.models import Message
-
-from .conftest import post_event, text_event
+from tests.line_bot.conftest import post_event, text_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -40,7 +39,7 @@ def test_text_is_answered_by_the_demo_model_with_the_reply_token(client, demo_se
 
 
 def test_the_active_model_version_answers(client, demo_settings, line_standin, demo_model_dir):
-    from training.models import ModelVersion
+    from training.train.models import ModelVersion
 
     ModelVersion.objects.create(
         name="marisa-v7", base_model=str(demo_model_dir), adapter_dir="", line_separator="\n", is_active=True

@@ -9,8 +9,7 @@ import pytest
 
 from line_bot import replies
 from line_bot.models import Chat, LineUser, Message, MonthlyUsage, WebhookEvent
-
-from .conftest import body_of, post_event, post_signed, text_event
+from tests.line_bot.conftest import body_of, post_event, post_signed, text_event
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 from linebot.v3.webhook import SignatureValidator
 
 from line_bot.models import Chat, LineUser, Message, MonthlyUsage, WebhookEvent
-
-from .conftest import SECRET, body_of, post_signed, text_event
+from tests.line_bot.conftest import SECRET, body_of, post_signed, text_event
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 
 from line_bot import replies
 from line_bot.models import Message
-
-from .conftest import post_event, text_event
+from tests.line_bot.conftest import post_event, text_event
 
 pytestmark = [pytest.mark.slow]
 

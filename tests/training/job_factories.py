@@ -7,8 +7,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from annotation.models import Conversation, Line, Question, QuestionSet, Source
-from training.models import ModelVersion, TrainingJob
+from annotation.corpus.models import Conversation, Line, Source
+from annotation.review.models import Question, QuestionSet
+from training.train.models import ModelVersion, TrainingJob
 
 SCENES = [
     [
@@ -71,7 +72,7 @@ def make_corpus(title: str = "テスト台本", scenes: list[list[tuple[str, str
 
 
 def make_snapshot() -> Any:
-    from annotation.snapshots import create_snapshot
+    from annotation.datasets.snapshots import create_snapshot
 
     make_corpus()
     return create_snapshot()

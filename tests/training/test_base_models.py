@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.training import tokenizer_kit
-from training.base_models import SeparatorError, check_separator, resolve_base_model
+from training.core.base_models import SeparatorError, check_separator, resolve_base_model
 
 
 def newline_dropping_tokenizer() -> Any:

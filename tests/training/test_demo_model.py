@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from training.demo_model import DEMO_SEPARATOR, MARKER, corpus_lines, ensure_demo_model, is_complete
+from training.core.demo_model import DEMO_SEPARATOR, MARKER, corpus_lines, ensure_demo_model, is_complete
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from training.textformat import CharacterSpec, Turn
+from training.core.textformat import CharacterSpec, Turn
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -22,7 +22,7 @@ EXCHANGES = [
 
 
 def test_style_marker_rate_is_the_share_of_replies_with_any_marker():
-    from training.evaluation import style_marker_rate
+    from training.core.evaluation import style_marker_rate
 
     assert style_marker_rate(["行くぜ", "そうなのか？", "はい、そうです", "わかりました"]) == 0.5
     assert style_marker_rate(["ありがとうございます"]) == 0.0
@@ -32,7 +32,7 @@ def test_style_marker_rate_is_the_share_of_replies_with_any_marker():
 
 
 def test_heldout_prompts_end_where_the_character_answers_someone():
-    from training.evaluation import heldout_prompts
+    from training.core.evaluation import heldout_prompts
 
     prompts = heldout_prompts(EXCHANGES, MARISA, "\n")
     # Two answers of hers follow another speaker; the one that opens a conversation has nobody to answer.
@@ -49,7 +49,7 @@ def test_heldout_loss_counts_only_the_character_tokens(demo_model_dir: Path):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training.evaluation import heldout_loss
+    from training.core.evaluation import heldout_loss
 
     tok = AutoTokenizer.from_pretrained(str(demo_model_dir))
     model = AutoModelForCausalLM.from_pretrained(str(demo_model_dir)).eval()
@@ -80,7 +80,7 @@ def test_evaluate_compares_the_adapter_with_the_base_model(demo_model_dir: Path)
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training.evaluation import evaluate
+    from training.core.evaluation import evaluate
 
     tok = AutoTokenizer.from_pretrained(str(demo_model_dir))
     base = AutoModelForCausalLM.from_pretrained(str(demo_model_dir))

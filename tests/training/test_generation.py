@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training.textformat import CharacterSpec, Turn
+from training.core.textformat import CharacterSpec, Turn
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
@@ -18,7 +18,7 @@ GREEDY_LONG = {"do_sample": False, "max_new_tokens": 48}
 
 def user_prompts() -> list[str]:
     """Prompts of clearly different lengths, so a batch needs left padding."""
-    from training.textformat import chat_prompt
+    from training.core.textformat import chat_prompt
 
     history = [Turn("霊夢", "また来たの。お賽銭なら入れてってよね"), Turn("魔理沙", "賽銭箱よりキノコだぜ")]
     return [
@@ -32,7 +32,7 @@ def user_prompts() -> list[str]:
 
 @pytest.fixture(scope="module")
 def generator(demo_model_dir: Path):
-    from training.generation import Generator
+    from training.core.generation import Generator
 
     return Generator.load(str(demo_model_dir), None, "\n")
 
@@ -40,7 +40,7 @@ def generator(demo_model_dir: Path):
 def test_generation_stops_at_the_separator_and_keeps_only_the_reply(generator):
     import torch
 
-    from training.generation import SamplingSettings
+    from training.core.sampling import SamplingSettings
 
     settings = SamplingSettings(**GREEDY_LONG)
     prompts = user_prompts()
@@ -69,7 +69,7 @@ def test_generation_stops_at_the_separator_and_keeps_only_the_reply(generator):
 
 
 def test_batched_and_one_at_a_time_greedy_replies_are_the_same(generator):
-    from training.generation import SamplingSettings
+    from training.core.sampling import SamplingSettings
 
     settings = SamplingSettings(**GREEDY_LONG)
     prompts = user_prompts()
@@ -80,7 +80,7 @@ def test_batched_and_one_at_a_time_greedy_replies_are_the_same(generator):
 
 
 def test_n_candidates_per_prompt_in_prompt_order_with_progress(generator):
-    from training.generation import SamplingSettings
+    from training.core.sampling import SamplingSettings
 
     prompts = user_prompts()
     calls: list[tuple[int, int]] = []
@@ -98,7 +98,7 @@ def test_n_candidates_per_prompt_in_prompt_order_with_progress(generator):
 
 
 def test_reply_keeps_the_most_recent_history_within_the_token_budget(generator):
-    from training.textformat import chat_prompt
+    from training.core.textformat import chat_prompt
 
     history = [Turn("魔理沙" if i % 2 else "ユーザー", f"その{i}番目の話だぜ、覚えてるか") for i in range(20)]
     count = generator._count
@@ -128,8 +128,8 @@ def test_special_tokens_and_speaker_prefixes_are_banned(generator):
 
 def test_a_multi_token_separator_stops_each_row_when_its_last_tokens_match(generator):
     """A separator such as `[SEP]` spread over several tokens: the tail of each row is compared with it."""
-    from training.decoding import decode
-    from training.generation import SamplingSettings
+    from training.core.decoding import decode
+    from training.core.sampling import SamplingSettings
 
     greedy = SamplingSettings(do_sample=False, max_new_tokens=12)
     enc = generator.tokenizer(user_prompts()[:2], return_tensors="pt", padding=True, padding_side="left")
@@ -150,7 +150,8 @@ def test_load_with_an_adapter_in_four_bit_answers(demo_model_dir: Path, tmp_path
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training.generation import Generator, SamplingSettings
+    from training.core.generation import Generator
+    from training.core.sampling import SamplingSettings
 
     base = AutoModelForCausalLM.from_pretrained(str(demo_model_dir))
     lora = LoraConfig(r=4, target_modules="all-linear", init_lora_weights=False, task_type="CAUSAL_LM")

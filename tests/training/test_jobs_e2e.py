@@ -19,13 +19,17 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from annotation.models import Candidate
+from annotation.review.models import Candidate
 from tests import servers
-from training import jobs
-from training.generation_job import launch_generation_job, run_generation
-from training.models import GenerationJob, Job, ModelVersion, TrainingJob
-
-from .job_factories import make_questions, make_snapshot
+from tests.training.job_factories import make_questions, make_snapshot
+from training.generate.models import GenerationJob
+from training.generate.run import launch_generation_job
+from training.generate.tasks import run_generation_job
+from training.jobs.models import Job
+from training.jobs.tasks import reap_stale_jobs, run_here
+from training.train.checkpoints import find_checkpoint
+from training.train.launch import launch_training_job
+from training.train.models import ModelVersion, TrainingJob
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -110,7 +114,7 @@ def test_training_job_on_a_worker_makes_an_active_version_that_chats_and_generat
     first = questions.questions.order_by("position").first()
     Candidate.objects.filter(question=first).update(status=Candidate.Status.REJECTED)
     again = launch_generation_job(version, questions, n=3, only_unanswered=True, send=False)
-    again = run_generation(again.pk)
+    again = run_here(run_generation_job, again.pk)
     assert again.status == Job.Status.SUCCEEDED, again.error
     assert list(again.candidates.values_list("question_id", flat=True)) == [first.pk] * 3
 
@@ -119,32 +123,32 @@ def test_cancel_then_a_killed_worker_is_reaped_and_resume_finishes(
     celery_worker: servers.Process, worker_env: dict[str, str], demo_model_dir: Path
 ) -> None:
     params = {**TINY, "max_steps": 2000, "save_steps": 1}
-    job = jobs.launch_training_job(make_snapshot(), str(demo_model_dir), params, None)
+    job = launch_training_job(make_snapshot(), str(demo_model_dir), params, None)
     job = wait_job(job, lambda j: j.step >= 2, celery_worker)
 
-    assert jobs.request_cancel(job) == "cancelling"
+    assert job.request_cancel() == "cancelling"
     job = wait_job(job, finished, celery_worker, timeout=60)
     assert job.status == Job.Status.CANCELLED and job.resumable
     cancelled_at = job.step
-    assert jobs.find_checkpoint(job.output_dir) is not None
+    assert find_checkpoint(job.output_dir) is not None
     assert not ModelVersion.objects.filter(training_job=job).exists()
 
-    assert jobs.resume_job(job)
+    assert job.resume()
     job = wait_job(job, lambda j: j.status == Job.Status.RUNNING and j.step > cancelled_at + 1, celery_worker)
     celery_worker.kill()  # SIGKILL: no cleanup, no final write; the heartbeat just stops
     # The worker may have saved checkpoints past the last progress it wrote: count from the newest.
-    checkpoint = jobs.find_checkpoint(job.output_dir)
+    checkpoint = find_checkpoint(job.output_dir)
     assert checkpoint is not None
     target = int(checkpoint.name.removeprefix("checkpoint-")) + 2
     with override_settings(MARISA_JOB_STALE_SECONDS=30):
-        assert jobs.reap_stale_jobs(timezone.now() + timedelta(seconds=31)) == 1
+        assert reap_stale_jobs(timezone.now() + timedelta(seconds=31)) == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.resumable
     assert "worker stopped responding" in job.error
 
     second = servers.start_celery_worker(worker_env)
     try:
-        assert jobs.resume_job(job, params={"max_steps": target})
+        assert job.resume(params={"max_steps": target})
         job = wait_job(job, finished, second)
     finally:
         second.stop()

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotation.models import Candidate
-from training.models import GenerationJob, Job
-
-from .job_factories import make_questions, make_version
+from annotation.review.models import Candidate
+from tests.training.job_factories import make_questions, make_version
+from training.generate.models import GenerationJob
+from training.generate.tasks import run_generation_job
+from training.jobs.models import Job
+from training.jobs.tasks import run_here
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -61,8 +63,8 @@ def test_generate_names_the_question_sets_when_one_is_missing() -> None:
 
 
 def test_generation_cancelled_mid_run_resumes_with_the_remaining_questions(demo_model_dir: Path) -> None:
-    from training.generation_job import launch_generation_job, run_generation
-    from training.jobs import request_cancel, resume_job
+    from training.generate.run import launch_generation_job
+
 
     version = make_version(name="demo-base", base_model=str(demo_model_dir), adapter_dir="")
     questions = make_questions(texts=("一つ目？", "二つ目？", "三つ目？"))
@@ -70,22 +72,22 @@ def test_generation_cancelled_mid_run_resumes_with_the_remaining_questions(demo_
         version, questions, n=2, batch_size=2, sampling={"max_new_tokens": 8}, send=False
     )
     # One question per chunk (batch 2 / n 2); the cancel lands after the first chunk.
-    job = run_generation(job.pk, listener=lambda progress: request_cancel(job))
+    job = run_here(run_generation_job, job.pk, listener=lambda progress: job.request_cancel())
     assert job.status == Job.Status.CANCELLED and job.resumable
     assert job.step == 1 and job.candidates_created == 2
-    assert resume_job(job, send=False)
-    job = run_generation(job.pk)
+    assert job.resume(send=False)
+    job = run_here(run_generation_job, job.pk)
     assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
     counts = sorted(q.candidates.count() for q in questions.questions.all())
     assert counts == [2, 2, 2] and job.candidates_created == 6
 
 
 def test_generation_failure_is_stored_in_words_with_the_traceback(tmp_path: Path) -> None:
-    from training.generation_job import launch_generation_job, run_generation
+    from training.generate.run import launch_generation_job
 
     version = make_version(name="broken", base_model=str(tmp_path / "no-such-model"), adapter_dir="")
     job = launch_generation_job(version, make_questions(), n=1, send=False)
-    job = run_generation(job.pk)
+    job = run_here(run_generation_job, job.pk)
     assert job.status == Job.Status.FAILED and job.resumable
     assert "no-such-model" in job.error and "Traceback" in job.traceback
     assert not Candidate.objects.exists()

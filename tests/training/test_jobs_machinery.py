@@ -14,18 +14,23 @@ from django.test import override_settings
 from django.utils import timezone
 
 from tests import servers
-from training import jobs
-from training.models import GenerationJob, Job, ModelVersion, TrainingJob
-
-from .job_factories import make_job, make_questions, make_snapshot, make_version
+from tests.training.job_factories import make_job, make_questions, make_snapshot, make_version
+from training.generate.models import GenerationJob
+from training.jobs.models import Job
+from training.jobs.tasks import reap_stale_jobs, send_unsent_jobs
+from training.train.checkpoints import discard_incomplete_checkpoints, find_checkpoint
+from training.train.data import split_held_out
+from training.train.launch import launch_training_job
+from training.train.models import ModelVersion, TrainingJob
+from training.train.progress import JobHooks
 
 pytestmark = pytest.mark.django_db
 
 
 def test_split_held_out_is_deterministic_and_keeps_a_share() -> None:
     items = [(f"conv-{i}", [f"turns {i}"]) for i in range(400)]
-    first = jobs.split_held_out(items, share=0.1)
-    again = jobs.split_held_out(list(reversed(items)), share=0.1)
+    first = split_held_out(items, share=0.1)
+    again = split_held_out(list(reversed(items)), share=0.1)
     assert set(first.held_out_ids) == set(again.held_out_ids)
     assert 20 <= len(first.held_out) <= 60
     assert set(first.train_ids).isdisjoint(first.held_out_ids)
@@ -33,24 +38,24 @@ def test_split_held_out_is_deterministic_and_keeps_a_share() -> None:
 
 
 def test_split_held_out_always_holds_one_out_of_two() -> None:
-    split = jobs.split_held_out([("a", ["x"]), ("b", ["y"])], share=0.01)
+    split = split_held_out([("a", ["x"]), ("b", ["y"])], share=0.01)
     assert len(split.held_out) == 1 and len(split.train) == 1
-    assert jobs.split_held_out([("a", ["x"])], share=0.5).train == [["x"]]
-    assert jobs.split_held_out([("a", ["x"]), ("b", ["y"])], share=0).held_out == []
+    assert split_held_out([("a", ["x"])], share=0.5).train == [["x"]]
+    assert split_held_out([("a", ["x"]), ("b", ["y"])], share=0).held_out == []
 
 
 def test_claim_takes_a_queued_job_once() -> None:
     job = make_job(celery_task_id="task-1")
-    assert jobs.claim(TrainingJob, job.pk, "other-task") is None
-    claimed = jobs.claim(TrainingJob, job.pk, "task-1", worker="gpu@host")
+    assert TrainingJob.claim(job.pk, "other-task") is None
+    claimed = TrainingJob.claim(job.pk, "task-1", worker="gpu@host")
     assert claimed is not None and claimed.status == Job.Status.RUNNING
     assert claimed.worker == "gpu@host" and claimed.attempts == 1 and claimed.heartbeat_at
-    assert jobs.claim(TrainingJob, job.pk, "task-1") is None  # a redelivered message finds nothing
+    assert TrainingJob.claim(job.pk, "task-1") is None  # a redelivered message finds nothing
 
 
 def test_hooks_write_progress_at_a_bounded_rate_and_keep_the_loss_curve() -> None:
     job = make_job(status=Job.Status.RUNNING)
-    hooks = jobs.JobHooks(job, min_interval=3600)
+    hooks = JobHooks(job, min_interval=3600)
     progress = {"total_steps": 10, "learning_rate": 1e-4, "tokens_per_second": 250.0, "eta_seconds": 9}
     hooks.on_progress({**progress, "step": 1, "loss": 3.5})  # the first write goes through
     hooks.on_progress({**progress, "step": 2, "loss": 3.1})  # within the interval: held back
@@ -65,7 +70,7 @@ def test_hooks_write_progress_at_a_bounded_rate_and_keep_the_loss_curve() -> Non
 
 def test_hooks_replace_replayed_steps_after_a_resume() -> None:
     job = make_job(status=Job.Status.RUNNING, loss_history=[[1, 3.0], [2, 2.8], [3, 2.7]])
-    hooks = jobs.JobHooks(job, min_interval=0)
+    hooks = JobHooks(job, min_interval=0)
     hooks.on_progress({"step": 3, "total_steps": 5, "loss": 2.6})
     hooks.on_progress({"step": 4, "total_steps": 5, "loss": float("nan")})
     job.refresh_from_db()
@@ -74,7 +79,7 @@ def test_hooks_replace_replayed_steps_after_a_resume() -> None:
 
 def test_hooks_bound_the_stored_curve() -> None:
     job = make_job(status=Job.Status.RUNNING)
-    hooks = jobs.JobHooks(job, min_interval=3600, history_limit=100)
+    hooks = JobHooks(job, min_interval=3600, history_limit=100)
     for step in range(1, 1001):
         hooks.on_progress({"step": step, "total_steps": 1000, "loss": 1000.0 / step})
     job.refresh_from_db()
@@ -84,9 +89,9 @@ def test_hooks_bound_the_stored_curve() -> None:
 
 def test_cancel_stops_a_running_job_at_the_next_check() -> None:
     job = make_job(status=Job.Status.RUNNING)
-    hooks = jobs.JobHooks(job, min_interval=0)
+    hooks = JobHooks(job, min_interval=0)
     assert hooks.should_stop() is False
-    assert jobs.request_cancel(job) == "cancelling"
+    assert job.request_cancel() == "cancelling"
     hooks._last_cancel_check = float("-inf")
     assert hooks.should_stop() is True
     job.refresh_from_db()
@@ -95,11 +100,11 @@ def test_cancel_stops_a_running_job_at_the_next_check() -> None:
 
 def test_cancel_of_a_queued_job_is_immediate_and_a_worker_then_skips_it() -> None:
     job = make_job()
-    assert jobs.request_cancel(job) == "cancelled"
+    assert job.request_cancel() == "cancelled"
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED and job.finished_at
-    assert jobs.claim(TrainingJob, job.pk) is None
-    assert jobs.request_cancel(job) == "finished"
+    assert TrainingJob.claim(job.pk) is None
+    assert job.request_cancel() == "finished"
 
 
 def test_failure_in_words_names_an_out_of_memory_fix(tmp_path) -> None:
@@ -107,7 +112,7 @@ def test_failure_in_words_names_an_out_of_memory_fix(tmp_path) -> None:
     try:
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
     except RuntimeError as exc:
-        jobs.mark_failed(job, exc, resumable=False)
+        job.fail(exc, resumable=False)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "ran out of memory" in job.error and "per_device_batch_size" in job.error
@@ -116,25 +121,25 @@ def test_failure_in_words_names_an_out_of_memory_fix(tmp_path) -> None:
 
 def test_resume_requeues_a_resumable_failed_job_only(django_capture_on_commit_callbacks) -> None:
     job = make_job(status=Job.Status.FAILED, resumable=False, error="boom")
-    assert jobs.resume_job(job, send=False) is False
+    assert job.resume(send=False) is False
     TrainingJob.objects.filter(pk=job.pk).update(resumable=True)
     job.refresh_from_db()
-    assert jobs.resume_job(job, send=False) is True
+    assert job.resume(send=False) is True
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.error == "" and job.params["resume"] is True
     assert job.params["max_steps"] == 10
 
 
 def test_find_checkpoint_picks_the_newest_complete_one(tmp_path) -> None:
-    assert jobs.find_checkpoint(tmp_path) is None
+    assert find_checkpoint(tmp_path) is None
     for step in (2, 10, 4):
         (tmp_path / f"checkpoint-{step}").mkdir()
         (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps({"global_step": step}))
     (tmp_path / "checkpoint-12").mkdir()  # a kill during the save: weights maybe, no state yet
     (tmp_path / "checkpoint-14").mkdir()
     (tmp_path / "checkpoint-14" / "trainer_state.json").write_text('{"global_st')  # cut mid-write
-    assert jobs.find_checkpoint(tmp_path).name == "checkpoint-10"
-    removed = jobs.discard_incomplete_checkpoints(tmp_path)
+    assert find_checkpoint(tmp_path).name == "checkpoint-10"
+    removed = discard_incomplete_checkpoints(tmp_path)
     assert sorted(p.name for p in removed) == ["checkpoint-12", "checkpoint-14"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-10", "checkpoint-2", "checkpoint-4"]
 
@@ -155,13 +160,13 @@ def test_reaper_fails_jobs_without_a_heartbeat_and_leaves_live_ones() -> None:
         status=Job.Status.RUNNING,
         heartbeat_at=now - timedelta(seconds=600),
     )
-    assert jobs.reap_stale_jobs(now) == 2
+    assert reap_stale_jobs(now) == 2
     dead.refresh_from_db(), live.refresh_from_db(), queued.refresh_from_db(), gen.refresh_from_db()
     assert dead.status == Job.Status.FAILED and dead.resumable
     assert "worker stopped responding" in dead.error and "w1" in dead.error
     assert gen.status == Job.Status.FAILED and gen.resumable
     assert live.status == Job.Status.RUNNING and queued.status == Job.Status.QUEUED
-    assert jobs.reap_stale_jobs(now) == 0
+    assert reap_stale_jobs(now) == 0
 
 
 def test_activate_leaves_exactly_one_active_version() -> None:
@@ -176,23 +181,23 @@ def test_activate_leaves_exactly_one_active_version() -> None:
 
 def test_launch_fills_defaults_and_rejects_unknown_parameters() -> None:
     snapshot = make_snapshot()
-    job = jobs.launch_training_job(snapshot, "", {"max_steps": 3}, None, send=False)
+    job = launch_training_job(snapshot, "", {"max_steps": 3}, None, send=False)
     assert job.status == Job.Status.QUEUED and job.params["max_steps"] == 3
     assert job.params["lora_r"] == 64 and job.params["learning_rate"] == 2e-4
     assert job.params["load_in_4bit"] is True
     with pytest.raises(ValueError, match="bogus"):
-        jobs.launch_training_job(snapshot, "", {"bogus": 1}, None, send=False)
+        launch_training_job(snapshot, "", {"bogus": 1}, None, send=False)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_launch_sends_the_task_to_the_gpu_queue(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     client.delete("gpu")
-    job = jobs.launch_training_job(make_snapshot(), "", {"max_steps": 3}, None)
+    job = launch_training_job(make_snapshot(), "", {"max_steps": 3}, None)
     messages = client.lrange("gpu", 0, -1)
     assert len(messages) == 1
     assert job.celery_task_id.encode() in messages[0]
-    assert b"training.tasks.run_training_job" in messages[0]
+    assert b"training.train.tasks.run_training_job" in messages[0]
     client.delete("gpu")
 
 
@@ -209,13 +214,13 @@ def test_a_job_launched_while_the_broker_is_down_says_so_and_is_sent_later(redis
     with override_settings(CELERY_BROKER_URL=dead):
         app.conf.broker_url = dead
         try:
-            job = jobs.launch_training_job(snapshot, "", {"max_steps": 3}, None)
+            job = launch_training_job(snapshot, "", {"max_steps": 3}, None)
         finally:
             app.conf.broker_url = settings.CELERY_BROKER_URL
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and job.phase.startswith("not sent")
     assert client.llen("gpu") == 0
-    assert jobs.send_unsent_jobs() == 1
+    assert send_unsent_jobs() == 1
     job.refresh_from_db()
     assert client.llen("gpu") == 1 and job.celery_task_id.encode() in client.lindex("gpu", 0)
     assert not job.phase.startswith("not sent")
@@ -225,8 +230,9 @@ def test_a_job_launched_while_the_broker_is_down_says_so_and_is_sent_later(redis
 def test_the_web_side_of_jobs_imports_no_torch() -> None:
     code = (
         "import django, sys; django.setup();"
-        "import training.views, training.urls, training.admin, training.tasks, training.forms,"
-        " training.jobs, training.generation_job, training.train_job;"
+        "import training.urls, training.admin, training.jobs.queueing, training.jobs.tasks,"
+        " training.train.views, training.train.forms, training.train.run, training.train.tasks,"
+        " training.generate.views, training.generate.forms, training.generate.run, training.generate.tasks;"
         "from django.core.management import load_command_class;"
         "[load_command_class('training', c) for c in ('train', 'chat', 'generate')];"
         "heavy = sorted(m for m in ('torch', 'transformers', 'peft', 'bitsandbytes') if m in sys.modules);"

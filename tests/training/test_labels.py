@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.training import tokenizer_kit
-from training.labels import IGNORE, build_examples, dry_run_report, encode_conversations, trained_spans
-from training.textformat import CharacterSpec, Turn, chat_prompt, render
+from training.core.labels import IGNORE, build_examples, dry_run_report, encode_conversations, trained_spans
+from training.core.textformat import CharacterSpec, Turn, chat_prompt, render
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 SEPARATORS = ["\n", "[SEP]", "<NL>"]

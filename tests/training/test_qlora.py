@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests import servers
-from training.textformat import CharacterSpec, Turn
+from training.core.textformat import CharacterSpec, Turn
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
@@ -17,14 +17,14 @@ MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 
 def demo_conversations(n: int, size: int = 8) -> list[list[Turn]]:
     """The bundled demo corpus cut into conversations of `size` lines."""
-    from training.demo_model import corpus_lines
+    from training.core.demo_model import corpus_lines
 
     turns = [Turn(s, t) for s, t in corpus_lines(servers.REPO / "annotation" / "demo" / "corpus.txt")]
     return [turns[i : i + size] for i in range(0, size * n, size)]
 
 
 def small_config(demo_model_dir: Path, out: Path, **overrides: object) -> object:
-    from training.qlora import TrainConfig
+    from training.core.qlora import TrainConfig
 
     params = {
         "base_model": str(demo_model_dir),
@@ -62,7 +62,7 @@ def test_four_bit_training_lowers_the_character_loss_and_saves_a_plain_peft_adap
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from training.qlora import TrainConfig, train
+    from training.core.qlora import TrainConfig, train
 
     convs = demo_conversations(6)
     hooks = RecordingHooks()
@@ -97,7 +97,7 @@ def test_four_bit_training_lowers_the_character_loss_and_saves_a_plain_peft_adap
 def test_the_four_bit_path_quantises_every_linear_layer_to_nf4(demo_model_dir, tmp_path):
     import bitsandbytes as bnb
 
-    from training.qlora import load_peft_model
+    from training.core.qlora import load_peft_model
 
     model = load_peft_model(small_config(demo_model_dir, tmp_path))
     quantised = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
@@ -113,7 +113,7 @@ def test_the_four_bit_path_quantises_every_linear_layer_to_nf4(demo_model_dir, t
 def test_stop_request_ends_at_the_next_step_and_resume_finishes_from_the_checkpoint(demo_model_dir, tmp_path):
     import bitsandbytes as bnb
 
-    from training.qlora import load_peft_model, train
+    from training.core.qlora import load_peft_model, train
 
     convs = demo_conversations(6)
     out = tmp_path / "run"
@@ -142,7 +142,7 @@ def test_stop_request_ends_at_the_next_step_and_resume_finishes_from_the_checkpo
 
 
 def test_conversations_without_the_character_are_refused_with_a_clear_error(demo_model_dir, tmp_path):
-    from training.qlora import NoTrainingData, train
+    from training.core.qlora import NoTrainingData, train
 
     convs = [[Turn("霊夢", "お茶どうぞ"), Turn("アリス", "ありがとう")]]
     with pytest.raises(NoTrainingData, match="魔理沙"):
@@ -150,7 +150,7 @@ def test_conversations_without_the_character_are_refused_with_a_clear_error(demo
 
 
 def test_out_of_memory_error_says_what_to_lower(demo_model_dir, tmp_path):
-    from training.qlora import TrainingOutOfMemory, _oom_error
+    from training.core.qlora import TrainingOutOfMemory, _oom_error
 
     error = _oom_error(small_config(demo_model_dir, tmp_path, per_device_batch_size=16, max_seq_length=1024))
     assert isinstance(error, TrainingOutOfMemory)
@@ -162,7 +162,7 @@ def test_out_of_memory_error_says_what_to_lower(demo_model_dir, tmp_path):
 
 
 def test_config_round_trips_and_ignores_unknown_keys():
-    from training.qlora import TrainConfig
+    from training.core.qlora import TrainConfig
 
     config = TrainConfig(base_model="m", output_dir="o", lora_r=16, target_modules=["q_proj", "v_proj"])
     data = config.to_dict() | {"from_a_newer_version": 1}
@@ -170,8 +170,9 @@ def test_config_round_trips_and_ignores_unknown_keys():
 
 
 def test_token_counter_counts_real_trained_and_padded_slots(demo_model_dir):
-    from training.qlora import _collator, load_tokenizer
-    from training.trainer_parts import TokenCounter
+    from training.core.loader import load_tokenizer
+    from training.core.qlora import _collator
+    from training.core.trainer_parts import TokenCounter
 
     tok = load_tokenizer(str(demo_model_dir), padding_side="right")
     counter = TokenCounter(_collator(tok, packing=False), tok.pad_token_id)
@@ -190,8 +191,9 @@ def test_padding_free_packing_gives_the_padded_batch_loss(demo_model_dir, tmp_pa
     """Packed rows (GPU only in train()) must mean the same loss: attention may not cross sequences."""
     import torch
 
-    from training.labels import build_examples
-    from training.qlora import _collator, load_peft_model, load_tokenizer
+    from training.core.labels import build_examples
+    from training.core.loader import load_tokenizer
+    from training.core.qlora import _collator, load_peft_model
 
     tok = load_tokenizer(str(demo_model_dir), padding_side="right")
     examples, _ = build_examples(demo_conversations(3), tok, MARISA, "\n", 128)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from training.textformat import CharacterSpec, Turn, chat_prompt, render
+from training.core.textformat import CharacterSpec, Turn, chat_prompt, render
 
 MARISA = CharacterSpec("魔理沙", frozenset({"霧雨魔理沙", "まりさ"}))
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from training.models import Job, ModelVersion, TrainingJob
-
-from .job_factories import make_corpus, make_snapshot
+from tests.training.job_factories import make_corpus, make_snapshot
+from training.jobs.models import Job
+from training.train.models import ModelVersion, TrainingJob
 
 MARISA_LINES = ("賽銭箱に入れるくらいなら", "借りてるだけだぜ", "それは遠慮しておくぜ")
 OTHER_LINES = ("じゃあ帰りなさい", "それを泥棒と言うのよ", "本を返しなさい")

@@ -7,10 +7,18 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from annotation.models import DatasetSnapshot
-from training.models import GenerationJob, Job, ModelVersion, TrainingJob
-
-from .job_factories import make_corpus, make_job, make_questions, make_snapshot, make_user, make_version
+from annotation.datasets.models import DatasetSnapshot
+from tests.training.job_factories import (
+    make_corpus,
+    make_job,
+    make_questions,
+    make_snapshot,
+    make_user,
+    make_version,
+)
+from training.generate.models import GenerationJob
+from training.jobs.models import Job
+from training.train.models import ModelVersion, TrainingJob
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +197,7 @@ def test_admin_lists_jobs_and_activates_a_version() -> None:
 
 
 def test_generation_page_shows_the_first_candidates_and_sampling() -> None:
-    from annotation.models import Candidate
+    from annotation.review.models import Candidate
 
     version = make_version(name="v-page")
     questions = make_questions(texts=("キノコは好き？",))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from training.models import Job, TrainingJob
-
-from .job_factories import make_job, make_user
+from tests.training.job_factories import make_job, make_user
+from training.jobs.models import Job
+from training.train.models import TrainingJob
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

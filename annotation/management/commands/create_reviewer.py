@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.demo import DemoSetupError, ensure_reviewer
+from annotation.demo.setup import DemoSetupError, ensure_reviewer
 
 
 class Command(BaseCommand):

@@ -19,9 +19,9 @@ from typing import Any, BinaryIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotation.exports import FORMATS, PIECES, ExportContext, chunked, dataset_card, export_bytes
-from annotation.models import DatasetSnapshot
-from annotation.snapshots import export_context, latest_snapshot
+from annotation.datasets.exports import FORMATS, PIECES, ExportContext, chunked, dataset_card, export_bytes
+from annotation.datasets.models import DatasetSnapshot
+from annotation.datasets.snapshots import export_context, latest_snapshot
 
 
 class Command(BaseCommand):

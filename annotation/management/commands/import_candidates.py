@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.candidates import CandidateImportError, import_candidates
+from annotation.review.candidates import CandidateImportError, import_candidates
 
 
 class Command(BaseCommand):

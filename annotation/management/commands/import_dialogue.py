@@ -9,8 +9,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotation.importers import FORMATS
-from annotation.importing import ImportFailed, import_path
+from annotation.corpus.formats import FORMATS
+from annotation.corpus.importing import ImportFailed, import_path
 
 
 class Command(BaseCommand):

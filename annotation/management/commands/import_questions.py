@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.questions import QuestionImportError, import_questions_file
+from annotation.review.questions import QuestionImportError, import_questions_file
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.demo import DemoSetupError, setup_demo
+from annotation.demo.setup import DemoSetupError, setup_demo
 
 
 class Command(BaseCommand):

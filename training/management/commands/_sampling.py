@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from training.generation_job import SAMPLING_DEFAULTS
+from training.generate.run import SAMPLING_DEFAULTS
 
 
 def add_sampling_arguments(parser: CommandParser) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from training.models import Job
+from training.jobs.models import Job
 
 
 class JobBar:

@@ -31,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from tqdm import tqdm
 
-        from training.demo_model import MARKER, build_demo_model, is_complete
+        from training.core.demo_model import MARKER, build_demo_model, is_complete
 
         out = Path(options["out"] or settings.MARISA_DEMO_MODEL_DIR)
         started = time.monotonic()

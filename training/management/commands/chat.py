@@ -11,9 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from training.models import ModelVersion
-
-from ._sampling import add_sampling_arguments, sampling_from_options
+from training.management.commands._sampling import add_sampling_arguments, sampling_from_options
+from training.train.models import ModelVersion
 
 
 class Command(BaseCommand):
@@ -33,10 +32,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         version = self._version(options["version"])
         stdin = options.get("stdin") or sys.stdin
-        from training.generation import SamplingSettings
-        from training.generation_job import load_generator
-        from training.jobs import character_spec
-        from training.textformat import Turn
+        from training.core.sampling import SamplingSettings
+        from training.core.textformat import Turn
+        from training.generate.run import load_generator
+        from training.train.data import character_spec
 
         settings = SamplingSettings.from_dict(sampling_from_options(options))
         character = character_spec(version.snapshot.character if version.snapshot else None)

@@ -7,13 +7,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.models import QuestionSet
-from training.generation_job import DEFAULT_BATCH_SIZE, launch_generation_job
-from training.jobs import gpu_worker_available
-from training.models import Job, ModelVersion
-
-from ._sampling import add_sampling_arguments, sampling_from_options
-from ._wait import JobBar, follow
+from annotation.review.models import QuestionSet
+from training.generate.run import DEFAULT_BATCH_SIZE, launch_generation_job
+from training.generate.tasks import run_generation_job
+from training.jobs.models import Job
+from training.jobs.queueing import gpu_worker_available
+from training.jobs.tasks import run_here
+from training.management.commands._sampling import add_sampling_arguments, sampling_from_options
+from training.management.commands._wait import JobBar, follow
+from training.train.models import ModelVersion
 
 
 class Command(BaseCommand):
@@ -59,9 +61,9 @@ class Command(BaseCommand):
             bar = JobBar(f"generation {job.pk}", unit="question")
             if inline:
                 self.stdout.write("no worker on the gpu queue: running the job in this process")
-                from training.generation_job import run_generation
 
-                run_generation(job.pk, listener=bar.from_progress)
+
+                run_here(run_generation_job, job.pk, listener=bar.from_progress)
             else:
                 follow(job, bar)
             bar.close()

@@ -12,11 +12,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.models import DatasetSnapshot
-from training.jobs import gpu_worker_available, headline_metrics, launch_training_job
-from training.models import Job, TrainingJob
-
-from ._wait import JobBar, follow
+from annotation.datasets.models import DatasetSnapshot
+from training.jobs.models import Job
+from training.jobs.queueing import gpu_worker_available
+from training.management.commands._wait import JobBar, follow
+from training.train.launch import launch_training_job
+from training.train.metrics import headline_metrics
+from training.train.models import TrainingJob
 
 
 class Command(BaseCommand):
@@ -65,7 +67,7 @@ class Command(BaseCommand):
                 return DatasetSnapshot.objects.get(pk=snapshot_id)
             except DatasetSnapshot.DoesNotExist:
                 raise CommandError(f"no dataset snapshot {snapshot_id}")
-        from annotation.snapshots import create_snapshot
+        from annotation.datasets.snapshots import create_snapshot
 
         snapshot = create_snapshot()
         if not snapshot.conversation_count:
@@ -94,9 +96,10 @@ class Command(BaseCommand):
         try:
             if inline:
                 self.stdout.write("no worker on the gpu queue: running the job in this process")
-                from training.train_job import run_training
+                from training.jobs.tasks import run_here
+                from training.train.tasks import run_training_job
 
-                run_training(job.pk, listener=bar.from_progress)
+                run_here(run_training_job, job.pk, listener=bar.from_progress)
                 job.refresh_from_db()
             else:
                 job = follow(job, bar)
@@ -136,7 +139,7 @@ class Command(BaseCommand):
             )
 
     def _dry_run(self, snapshot: DatasetSnapshot, options: dict[str, Any]) -> None:
-        from training.train_job import dry_run
+        from training.train.run import dry_run
 
         report = dry_run(snapshot, options["base_model"], options["max_seq_length"])
         self.stdout.write(

@@ -1,0 +1,76 @@
+"""Snapshot pages: the list, one snapshot with what changed since the previous one, and "create" (staff)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from annotation.datasets.exports import FORMATS
+from annotation.datasets.models import DatasetSnapshot
+from annotation.datasets.snapshots import create_snapshot
+from marisa_site.roles import can_export
+
+CHANGE_ROWS = [
+    ("added_corpus", "Conversations added"),
+    ("removed_corpus", "Conversations removed"),
+    ("changed_corpus", "Conversations changed"),
+    ("added_correction", "Corrections added"),
+    ("removed_correction", "Corrections removed"),
+    ("changed_correction", "Corrections changed"),
+]
+
+
+@login_required
+def snapshot_list(request: HttpRequest) -> HttpResponse:
+    snapshots = DatasetSnapshot.objects.select_related("created_by", "character").order_by(
+        "-created_at", "-id"
+    )[:200]
+    rows = [{"snap": snap, "diff": (snap.stats or {}).get("diff") or {}} for snap in snapshots]
+    return render(request, "annotation/snapshot_list.html", {"rows": rows})
+
+
+@login_required
+def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    snap = get_object_or_404(
+        DatasetSnapshot.objects.select_related("created_by", "character", "parent"), pk=pk
+    )
+    stats = snap.stats or {}
+    diff = stats.get("diff") or {}
+    changes = [
+        {
+            "key": key,
+            "label": label,
+            "count": diff.get("counts", {}).get(key, 0),
+            "samples": diff.get("samples", {}).get(key, []),
+        }
+        for key, label in CHANGE_ROWS
+    ]
+    context = {
+        "snap": snap,
+        "diff": diff,
+        "changes": changes,
+        "speakers": list((stats.get("speakers") or {}).items())[:30],
+        "character_names": set((stats.get("character") or {}).get("names") or snap.character.names()),
+        "formats": FORMATS if can_export(request.user) else (),
+        # The versions trained on it, through the reverse relation: this stage sits below training.
+        "versions": snap.model_versions.order_by("-created_at"),
+    }
+    return render(request, "annotation/snapshot_detail.html", context)
+
+
+@login_required
+@require_POST
+def snapshot_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_staff:
+        raise PermissionDenied("only staff create snapshots")
+    newest_before = DatasetSnapshot.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    snap = create_snapshot(user=request.user)
+    if snap.pk <= newest_before:
+        messages.info(request, f"Nothing changed: the data is the same as snapshot #{snap.pk}.")
+    else:
+        messages.success(request, f"Snapshot #{snap.pk} created ({snap.conversation_count} conversations).")
+    return redirect("annotation:snapshot", pk=snap.pk)

@@ -1,0 +1,104 @@
+"""REST serializers for the corpus, questions, candidates and dataset snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from annotation.review.models import Candidate, Question, QuestionSet, ReviewAction
+
+
+class QuestionContextTurnSerializer(serializers.Serializer):
+    speaker = serializers.CharField(max_length=100, allow_blank=True)
+    text = serializers.CharField(trim_whitespace=False)
+
+
+class QuestionSetSerializer(serializers.ModelSerializer):
+    question_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QuestionSet
+        fields = ["id", "name", "description", "created_at", "question_count"]
+        read_only_fields = ["created_at", "question_count"]
+
+    def get_question_count(self, obj: QuestionSet) -> int:
+        annotated = getattr(obj, "question_count", None)  # lists annotate it; a new set has none yet
+        return annotated if annotated is not None else obj.questions.count()
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    context = QuestionContextTurnSerializer(many=True, required=False)
+    text = serializers.CharField(trim_whitespace=False)
+
+    class Meta:
+        model = Question
+        fields = ["id", "question_set", "position", "text", "context"]
+
+    def validate_text(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("a question needs some text")
+        return value
+
+
+class ReviewActionSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReviewAction
+        fields = [
+            "id",
+            "action",
+            "user",
+            "status_before",
+            "status_after",
+            "text_before",
+            "text_after",
+            "reason",
+            "version",
+            "undone",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CandidateSerializer(serializers.ModelSerializer):
+    question_text = serializers.CharField(source="question.text", read_only=True)
+    question_set = serializers.IntegerField(source="question.question_set_id", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Candidate
+        fields = [
+            "id",
+            "question",
+            "question_text",
+            "question_set",
+            "model_version",
+            "generation_job",
+            "model_name",
+            "text",
+            "sampling",
+            "status",
+            "final_text",
+            "reject_reason",
+            "version",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CandidateDetailSerializer(CandidateSerializer):
+    history = serializers.SerializerMethodField()
+
+    class Meta(CandidateSerializer.Meta):
+        fields = [*CandidateSerializer.Meta.fields, "history"]
+        read_only_fields = fields
+
+    @extend_schema_field(ReviewActionSerializer(many=True))
+    def get_history(self, obj: Candidate) -> list[dict[str, Any]]:
+        actions = obj.actions.select_related("user").order_by("created_at", "id")
+        return ReviewActionSerializer(actions, many=True).data

@@ -1,0 +1,56 @@
+"""Launch forms for training and generation jobs (defaults mirror the ML core's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from annotation.review.models import QuestionSet
+from training.generate.run import DEFAULT_BATCH_SIZE, SAMPLING_DEFAULTS
+from training.train.models import ModelVersion
+
+
+class VersionChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ModelVersion) -> str:
+        return f"{obj.name}{' (active)' if obj.is_active else ''}"
+
+
+class GenerationLaunchForm(forms.Form):
+    model_version = VersionChoice(queryset=ModelVersion.objects.all(), empty_label=None)
+    question_set = forms.ModelChoiceField(queryset=QuestionSet.objects.all(), empty_label=None)
+    only_unanswered = forms.BooleanField(
+        required=False, help_text="Only questions without an undecided or accepted candidate."
+    )
+    n = forms.IntegerField(min_value=1, max_value=16, initial=2, label="Candidates per question")
+    batch_size = forms.IntegerField(min_value=1, max_value=512, initial=DEFAULT_BATCH_SIZE)
+    temperature = forms.FloatField(min_value=0.0, max_value=5.0, initial=SAMPLING_DEFAULTS["temperature"])
+    top_p = forms.FloatField(min_value=0.0, max_value=1.0, initial=SAMPLING_DEFAULTS["top_p"])
+    top_k = forms.IntegerField(min_value=0, max_value=1000, initial=SAMPLING_DEFAULTS["top_k"])
+    no_repeat_ngram_size = forms.IntegerField(
+        min_value=0, max_value=20, initial=SAMPLING_DEFAULTS["no_repeat_ngram_size"]
+    )
+    repetition_penalty = forms.FloatField(
+        min_value=1.0, max_value=3.0, initial=SAMPLING_DEFAULTS["repetition_penalty"]
+    )
+    max_new_tokens = forms.IntegerField(
+        min_value=1, max_value=1024, initial=SAMPLING_DEFAULTS["max_new_tokens"]
+    )
+
+    SAMPLING_FIELDS = (
+        "temperature",
+        "top_p",
+        "top_k",
+        "no_repeat_ngram_size",
+        "repetition_penalty",
+        "max_new_tokens",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        active = ModelVersion.active()
+        if active and "model_version" not in self.initial:
+            self.initial["model_version"] = active.pk
+
+    def sampling(self) -> dict[str, Any]:
+        return {k: self.cleaned_data[k] for k in self.SAMPLING_FIELDS}

@@ -1,0 +1,23 @@
+"""REST serializers for training jobs, generation jobs and model versions."""
+
+from __future__ import annotations
+
+JOB_FIELDS = [
+    "id",
+    "status",
+    "phase",
+    "params",
+    "step",
+    "total_steps",
+    "percent",
+    "eta_seconds",
+    "heartbeat_at",
+    "cancel_requested",
+    "error",
+    "resumable",
+    "attempts",
+    "created_by",
+    "created_at",
+    "started_at",
+    "finished_at",
+]

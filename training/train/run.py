@@ -1,0 +1,178 @@
+"""Running one TrainingJob on a worker: snapshot -> held-out split -> QLoRA -> ModelVersion.
+
+Run by the Celery task `training.train.tasks.run_training_job` (on a worker, or here for `manage.py train
+--wait --inline`), which claims the job, beats its heartbeat and records a failure. torch and the ML core are imported here, inside functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from training.jobs.models import Job
+from training.train.checkpoints import discard_incomplete_checkpoints, find_checkpoint
+from training.train.data import character_spec, snapshot_conversations, split_held_out
+from training.train.models import ModelVersion, TrainingJob
+from training.train.params import job_dir
+from training.train.progress import JobHooks, ProgressListener
+
+log = logging.getLogger(__name__)
+
+
+def base_model_spec(name_or_path: str, line_separator: str | None = None) -> Any:
+    """The BaseModelSpec for a job: an empty name means the demo model (built here when missing)."""
+    from training.core.base_models import resolve_base_model
+
+    name = (name_or_path or "").strip()
+    demo_dir = Path(settings.MARISA_DEMO_MODEL_DIR)
+    if not name or Path(name).resolve() == demo_dir.resolve():
+        ensure_demo_model(demo_dir)
+        name = ""
+    return resolve_base_model(
+        name or None,
+        line_separator=line_separator or settings.MARISA_LINE_SEPARATOR or None,
+        demo_dir=demo_dir,
+        target_modules=settings.MARISA_LORA_TARGET_MODULES,
+        max_seq_length=settings.MARISA_MAX_SEQ_LENGTH,
+    )
+
+
+def ensure_demo_model(demo_dir: Path) -> None:
+    from training.core.demo_model import ensure_demo_model as ensure
+
+    corpus = Path(settings.BASE_DIR) / "annotation" / "demo" / "corpus.txt"
+    ensure(demo_dir, corpus)
+
+
+def build_config(job: TrainingJob, spec: Any, resume: bool) -> Any:
+    from training.core.qlora import TrainConfig
+
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    params = {k: v for k, v in job.params.items() if k in known}
+    params.update(
+        base_model=spec.name_or_path,
+        output_dir=str(job_dir(job)),
+        line_separator=spec.line_separator,
+        resume_from_checkpoint=resume,
+    )
+    params.setdefault("max_seq_length", spec.max_seq_length)
+    if "target_modules" not in job.params:
+        params["target_modules"] = spec.target_modules
+    return TrainConfig(**params)
+
+
+def run_training(job: TrainingJob, listener: ProgressListener | None = None) -> None:
+    """Train a claimed job to a ModelVersion (or to a cancel at a step); progress goes to the row."""
+    hooks = JobHooks(job, listener=listener)
+    try:
+        _train(job, hooks)
+    finally:
+        hooks.flush()  # the last progress is kept whatever happened
+
+
+def _train(job: TrainingJob, hooks: JobHooks) -> None:
+    from training.core.qlora import train
+
+    job.set_phase("reading the dataset snapshot")
+    split = split_held_out(snapshot_conversations(job.snapshot))
+    if not split.train:
+        raise ValueError(f"{job.snapshot} has no conversations to train on: import a corpus first")
+    character = character_spec(job.snapshot.character)
+    job.set_phase("loading the base model")
+    spec = base_model_spec(job.base_model, job.params.get("line_separator"))
+    if job.params.get("resume"):
+        discard_incomplete_checkpoints(job_dir(job))
+    resume = bool(job.params.get("resume")) and find_checkpoint(job_dir(job)) is not None
+    config = build_config(job, spec, resume)
+    job_dir(job).mkdir(parents=True, exist_ok=True)
+    TrainingJob.objects.filter(pk=job.pk).update(
+        output_dir=str(job_dir(job)),
+        params={
+            **job.params,
+            "train_conversations": len(split.train),
+            "held_out_conversations": len(split.held_out),
+        },
+    )
+    result = train(split.train, split.held_out, character, config, hooks)
+    hooks.flush()
+    if result.stopped:
+        job.finish(Job.Status.CANCELLED, "cancelled: the last checkpoint is kept", job.resumable_after_failure())
+        return
+    version = _record_version(job, spec, config, result, split)
+    job.finish(Job.Status.SUCCEEDED, f"done: {version.name}")
+
+
+def _record_version(job: TrainingJob, spec: Any, config: Any, result: Any, split: Any) -> ModelVersion:
+    metrics = dict(result.metrics or {})
+    metrics.setdefault("train_conversations", len(split.train))
+    metrics.setdefault("held_out_conversations", len(split.held_out))
+    version, _ = ModelVersion.objects.update_or_create(
+        training_job=job,
+        defaults={
+            "name": f"v{job.pk} · {job.snapshot.sha256[:8]}",
+            "base_model": spec.name_or_path,
+            "adapter_dir": str(result.adapter_dir),
+            "line_separator": spec.line_separator,
+            "snapshot": job.snapshot,
+            "config": config.to_dict() if hasattr(config, "to_dict") else dataclasses.asdict(config),
+            "metrics": _jsonable(metrics),
+        },
+    )
+    wants = job.params.get("activate_when_done")
+    if wants or not ModelVersion.objects.filter(is_active=True).exists():
+        version.activate()  # the first version becomes active so the bot and `chat` have one at once
+    return version
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def dry_run(snapshot: Any, base_model: str | None, max_seq_length: int | None = None) -> dict[str, Any]:
+    """The training data set built exactly as a job would, reported without training."""
+    from training.core.labels import build_examples, dry_run_report
+
+    split = split_held_out(snapshot_conversations(snapshot))
+    spec = base_model_spec(base_model or settings.MARISA_BASE_MODEL)
+    tokenizer = load_tokenizer(spec)
+    max_length = max_seq_length or spec.max_seq_length
+    examples, stats = build_examples(
+        split.train, tokenizer, character_spec(snapshot.character), spec.line_separator, max_length
+    )
+    report = dict(stats)
+    report.update(dry_run_report(examples, tokenizer, n_samples=20))
+    report.update(
+        snapshot=snapshot.pk,
+        snapshot_sha256=snapshot.sha256,
+        base_model=spec.name_or_path,
+        line_separator=spec.line_separator,
+        max_seq_length=max_length,
+        train_conversations=len(split.train),
+        held_out_conversations=len(split.held_out),
+    )
+    return _jsonable(report)
+
+
+def load_tokenizer(spec: Any) -> Any:
+    from transformers import AutoTokenizer
+
+    from training.core.base_models import check_separator
+
+    tokenizer = AutoTokenizer.from_pretrained(spec.name_or_path)
+    check_separator(tokenizer, spec.line_separator)
+    return tokenizer

@@ -1,0 +1,114 @@
+"""Training pages: job list, launch, live job page, model versions, generation jobs.
+
+Logged-in users watch; staff launch, cancel, resume and activate. No ML imports here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from annotation.datasets.models import DatasetSnapshot
+from marisa_site.roles import staff_required
+from training.jobs.models import Job
+from training.jobs.views import back_to, control_job
+from training.train.forms import TrainingLaunchForm
+from training.train.launch import launch_training_job
+from training.train.loss_chart import loss_svg
+from training.train.metrics import flat_metrics, headline_metrics
+from training.train.models import ModelVersion, TrainingJob
+
+
+@staff_required
+def launch(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = TrainingLaunchForm(request.POST)
+        if form.is_valid():
+            job = launch_training_job(
+                form.cleaned_data["snapshot"], form.cleaned_data["base_model"], form.params(), request.user
+            )
+            messages.success(request, f"Training job {job.pk} queued.")
+            return redirect("training:job", pk=job.pk)
+    else:
+        initial = {"snapshot": request.GET.get("snapshot")} if request.GET.get("snapshot") else {}
+        form = TrainingLaunchForm(initial=initial)
+    return render(
+        request,
+        "training/launch.html",
+        {"form": form, "has_snapshots": DatasetSnapshot.objects.exists()},
+    )
+
+
+@staff_required
+@require_POST
+def create_snapshot(request: HttpRequest) -> HttpResponse:
+    from annotation.datasets.snapshots import create_snapshot as make
+
+    snapshot = make(user=request.user)
+    messages.success(
+        request, f"Snapshot #{snapshot.pk} ({snapshot.conversation_count} conversations) is ready."
+    )
+    return redirect(f"{reverse('training:launch')}?snapshot={snapshot.pk}")
+
+
+def _job_context(job: TrainingJob) -> dict[str, Any]:
+    version = ModelVersion.objects.filter(training_job=job).first()
+    return {
+        "job": job,
+        "version": version,
+        "headline": headline_metrics(version.metrics) if version else [],
+        "loss_svg": mark_safe(loss_svg(job.loss_history)),  # built from numbers only
+        "can_resume": job.resumable and job.status in (Job.Status.FAILED, Job.Status.CANCELLED),
+    }
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(TrainingJob.objects.select_related("snapshot", "created_by"), pk=pk)
+    return render(request, "training/job_detail.html", _job_context(job))
+
+
+@login_required
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live part of the job page, polled by htmx while the job runs."""
+    job = get_object_or_404(TrainingJob, pk=pk)
+    return render(request, "training/_job_progress.html", _job_context(job))
+
+
+@staff_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    control_job(request, get_object_or_404(TrainingJob, pk=pk), "cancel")
+    return back_to(request, "training:job", pk)
+
+
+@staff_required
+@require_POST
+def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    control_job(request, get_object_or_404(TrainingJob, pk=pk), "resume")
+    return back_to(request, "training:job", pk)
+
+
+@login_required
+def versions(request: HttpRequest) -> HttpResponse:
+    rows = list(ModelVersion.objects.select_related("snapshot", "training_job"))
+    for row in rows:
+        row.headline = headline_metrics(row.metrics)
+        row.flat = flat_metrics(row.metrics)
+    return render(request, "training/versions.html", {"versions": rows})
+
+
+@staff_required
+@require_POST
+def version_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion, pk=pk)
+    version.activate()
+    messages.success(request, f"{version.name} is now the active version (the bot answers with it).")
+    return redirect("training:versions")
