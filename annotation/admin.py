@@ -1,4 +1,4 @@
-"""Admin for the corpus, questions, candidates and their review log.
+"""Admin for the corpus, questions, candidates, their review log and skips, and dataset snapshots.
 
 Tables here can hold a million rows: foreign keys are raw ids and list pages skip the full count.
 """
@@ -111,7 +111,7 @@ class DatasetSnapshotAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["sha256", "path", "created_at"]
 
-    # Snapshots are immutable (helper "api"): made by the Snapshots page or POST /api/snapshots/, never edited.
+    # Snapshots are immutable: made by the Snapshots page or POST /api/snapshots/, never edited.
     def has_add_permission(self, request) -> bool:  # noqa: ANN001
         return False
 

@@ -68,7 +68,7 @@ class Handler(BaseHTTPRequestHandler):
         if os.environ.get("LINE_STANDIN_VERBOSE"):
             super().log_message(format, *args)
 
-    def send_job(self, status: int, payload: dict, headers: dict | None = None) -> None:
+    def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

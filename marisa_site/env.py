@@ -1,6 +1,6 @@
 """Typed readers for settings that come from environment variables.
 
-Each helper returns the default when the variable is unset or empty, and raises
+Each reader returns the default when the variable is unset or empty, and raises
 ImproperlyConfigured naming the variable when a value is set but cannot be read:
 a typo in production must stop the start, not silently become the default.
 """

@@ -1,4 +1,5 @@
-"""What every API view shares: roles, cursor pagination, query-parameter filters (annotation and training)."""
+"""What the API views of every stage share: cursor pagination, query-parameter readers and filters, and
+their OpenAPI parameter descriptions (roles are in marisa_site/roles.py)."""
 
 from __future__ import annotations
 

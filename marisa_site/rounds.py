@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from annotation.datasets.models import DatasetSnapshot
 from annotation.review.models import Candidate
@@ -17,27 +17,15 @@ from annotation.review.stats import round_tallies
 from training.train.models import ModelVersion, TrainingJob
 
 
-def first_url(names: list[str], pk: int) -> str | None:
-    """The page of an object owned by another part, whichever of its URL names exists."""
-    for name in names:
-        try:
-            return reverse(name, args=[pk])
-        except NoReverseMatch:
-            continue
-    return None
-
-
 def snapshot_url(snapshot: DatasetSnapshot | None) -> str | None:
     if snapshot is None:
         return None
-    return first_url(
-        ["annotation:snapshot", "annotation:snapshot_detail", "annotation:snapshot-detail"], snapshot.pk
-    )
+    return reverse("annotation:snapshot", args=[snapshot.pk])
 
 
-def job_url(kind: str, pk: int) -> str | None:
-    names = {"training": ["training:job"], "generation": ["training:generation"]}[kind]
-    return first_url(names, pk)
+def job_url(kind: str, pk: int) -> str:
+    name = {"training": "training:job", "generation": "training:generation"}[kind]
+    return reverse(name, args=[pk])
 
 
 def _next_after(when) -> tuple[DatasetSnapshot | None, object | None, object | None]:

@@ -196,7 +196,7 @@ LINE_HISTORY_MESSAGES = env_int("LINE_HISTORY_MESSAGES", 20, minimum=0)
 LINE_HISTORY_TOKEN_BUDGET = env_int("LINE_HISTORY_TOKEN_BUDGET", 256, minimum=0)
 LINE_REQUEUE_AFTER_SECONDS = env_int("LINE_REQUEUE_AFTER_SECONDS", 600, minimum=30)
 CELERY_BEAT_SCHEDULE["line-requeue-stuck"] = {"task": "line_bot.tasks.requeue_stuck", "schedule": 180.0}
-# REST API schema (helper "api"): stable names for the `status` enums of candidates and jobs.
+# REST API schema: stable names for the `status` enums of candidates and jobs.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "CandidateStatusEnum": "annotation.review.models.Candidate.Status",
     "JobStatusEnum": "training.jobs.models.Job.Status",

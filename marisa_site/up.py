@@ -94,11 +94,7 @@ def main() -> None:
     directory = data_dir()
     logs = directory / "logs"
     logs.mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env.setdefault("DJANGO_DEBUG", "1")
-    env["MARISA_DATA_DIR"] = str(directory)
-    env.setdefault("SECRET_KEY", secret_key(directory))
-    env["PYTHONUNBUFFERED"] = "1"
+    env = app_environment(directory)
 
     redis_server = None
     if not env.get("REDIS_URL"):
@@ -108,13 +104,35 @@ def main() -> None:
     prepare(env)
     children: dict[str, subprocess.Popen] = {}
     if not env.get("LINE_API_BASE_URL") and importlib.util.find_spec("line_bot.standin"):
-        port = pick_port(8001)
-        env["LINE_API_BASE_URL"] = f"http://127.0.0.1:{port}"
-        children["line-standin"] = start(
-            [PY, "-m", "line_bot.standin", "--port", str(port)], env, "line-standin", logs
-        )
+        children["line-standin"] = start_line_standin(env, logs)
+    children.update(start_workers(env, directory, logs))
+    web_port = int(env.get("MARISA_PORT", "8000"))
+    children["web"] = start_web(web_port, env, logs)
+    print_banner(web_port, directory, env)
+    supervise(children, redis_server)
+
+
+def app_environment(directory: Path) -> dict[str, str]:
+    """The environment every child process gets: this one plus the data directory and a stable key."""
+    env = dict(os.environ)
+    env.setdefault("DJANGO_DEBUG", "1")
+    env["MARISA_DATA_DIR"] = str(directory)
+    env.setdefault("SECRET_KEY", secret_key(directory))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_line_standin(env: dict[str, str], logs: Path) -> subprocess.Popen:
+    """Start the LINE API stand-in on a free port and point LINE_API_BASE_URL (in env) at it."""
+    port = pick_port(8001)
+    env["LINE_API_BASE_URL"] = f"http://127.0.0.1:{port}"
+    return start([PY, "-m", "line_bot.standin", "--port", str(port)], env, "line-standin", logs)
+
+
+def start_workers(env: dict[str, str], directory: Path, logs: Path) -> dict[str, subprocess.Popen]:
+    """The `default` worker (with the beat) and the one-task-at-a-time `gpu` worker."""
     celery = [PY, "-m", "celery", "-A", "marisa_site", "worker", "--loglevel", "INFO"]
-    children["worker-default"] = start(
+    default = start(
         [
             *celery,
             "-Q",
@@ -131,16 +149,19 @@ def main() -> None:
         "worker-default",
         logs,
     )
-    children["worker-gpu"] = start([*celery, "-Q", "gpu", "-c", "1", "-n", "gpu@%h"], env, "worker-gpu", logs)
-    web_port = int(env.get("MARISA_PORT", "8000"))
-    children["web"] = start(
+    gpu = start([*celery, "-Q", "gpu", "-c", "1", "-n", "gpu@%h"], env, "worker-gpu", logs)
+    return {"worker-default": default, "worker-gpu": gpu}
+
+
+def start_web(port: int, env: dict[str, str], logs: Path) -> subprocess.Popen:
+    return start(
         [
             PY,
             "-m",
             "gunicorn",
             "marisa_site.wsgi",
             "-b",
-            f"127.0.0.1:{web_port}",
+            f"127.0.0.1:{port}",
             "-w",
             "2",
             "--threads",
@@ -152,8 +173,6 @@ def main() -> None:
         "web",
         logs,
     )
-    print_banner(web_port, directory, env)
-    supervise(children, redis_server)
 
 
 def print_banner(port: int, directory: Path, env: dict[str, str]) -> None:

@@ -1,15 +1,21 @@
-"""Shared fixtures: real Redis, a real Celery worker, PostgreSQL, the real corpora, small factories."""
+"""Shared fixtures: real Redis, a real Celery worker, PostgreSQL, the real corpora, a staff API client.
+
+The makers of rows live in tests/factories.py; the fixtures here that need rows call them."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
 
 from tests import servers
+
+if TYPE_CHECKING:
+    from rest_framework.test import APIClient
 
 
 def find_corpora() -> Path:
@@ -82,6 +88,18 @@ def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
     """A fresh, empty database on the session's PostgreSQL server."""
     name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
     return servers.create_postgres_database(postgres_server, name)
+
+
+@pytest.fixture
+def staff_api(db: None) -> APIClient:
+    """A REST API client authenticated as a staff user ("boss"), made by the factories."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_staff
+
+    client = APIClient()
+    client.force_authenticate(make_staff("boss"))
+    return client
 
 
 @pytest.fixture(scope="session")

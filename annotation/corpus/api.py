@@ -1,7 +1,6 @@
-"""REST API for the corpus, question sets, candidates and dataset snapshots (exports streamed).
+"""REST API of the corpus: characters, sources (POST a file to import it), conversations and lines.
 
-Roles: reviewers (group Reviewers) and staff read; staff write; downloads need the
-`annotation.export_dataset` permission or staff. Anonymous callers get 401.
+Roles: reviewers (group Reviewers) and staff read; staff write. Anonymous callers get 401.
 """
 
 from __future__ import annotations

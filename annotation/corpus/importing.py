@@ -18,22 +18,21 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from annotation.corpus.encoding import ImportFailed, file_sha256, open_text
+from annotation.corpus.encoding import ImportFailed, TextStream, file_sha256, open_text
 from annotation.corpus.formats import FORMATS, detect_format, parse
 from annotation.corpus.formats.common import ParsedConversation, aozora_title
 from annotation.corpus.models import Conversation, Line, Source
 
 __all__ = ["DuplicateImport", "ImportFailed", "ImportResult", "import_path", "iter_import"]
 
-ImportError_ = ImportFailed  # the name used in the team's interface notes
 HEAD_LINES = 200
 CONVERSATION_BATCH = 500
 LINE_BATCH = 5000
 
 
 # SQLite's page cache during an import: the Line indexes of a big file outgrow the default 2 MB and every
-# insert would then fault pages back in (a 100 MB script imported 4x slower). Pages are only allocated
-# as used, so small imports cost nothing.
+# insert would then fault pages back in, which slows a big import down several times over (see
+# BENCHMARKS.md). Pages are only allocated as used, so small imports cost nothing.
 IMPORT_CACHE_KIB = 64 * 1024
 
 
@@ -122,10 +121,7 @@ def iter_import(
     the ImportResult, so a streaming response can report progress from the request's own thread (and
     its own transaction). Closing the generator early rolls the import back."""
     path = Path(path)
-    if not path.is_file():
-        raise ImportFailed(f"no such file: {path}")
-    if fmt not in ("auto", *FORMATS):
-        raise ImportFailed(f"unknown format {fmt!r}: choose one of auto, {', '.join(FORMATS)}")
+    _check_request(path, fmt)
     name = original_name or path.name
     stream = open_text(path, settings.MARISA_IMPORT_MAX_BYTES, progress=progress)
     sha256 = file_sha256(path)
@@ -143,34 +139,59 @@ def iter_import(
         size_bytes=stream.size or path.stat().st_size,
         imported_by=user if getattr(user, "is_authenticated", False) else None,
     )
-    # The parsers allocate millions of short-lived acyclic objects; the cyclic collector would rescan
-    # the whole heap over and over (a fifth of a big import's CPU time), so it pauses for the import.
+    with _gc_paused():
+        try:
+            with transaction.atomic(), _sqlite_cache(IMPORT_CACHE_KIB):
+                source.save()
+                result = yield from _store_reporting(source, conversations, stream)
+                _check_complete(result, kind, stream, sha256)
+                source.conversation_count, source.line_count = result.conversations, result.lines
+                source.save(update_fields=["conversation_count", "line_count"])
+        except IntegrityError:
+            _refuse_duplicate(sha256)  # another import of the same file won the race
+            raise
+    return result
+
+
+def _check_request(path: Path, fmt: str) -> None:
+    if not path.is_file():
+        raise ImportFailed(f"no such file: {path}")
+    if fmt not in ("auto", *FORMATS):
+        raise ImportFailed(f"unknown format {fmt!r}: choose one of auto, {', '.join(FORMATS)}")
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The parsers allocate millions of short-lived acyclic objects; the cyclic collector would rescan
+    the whole heap over and over, so it pauses for the import."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with transaction.atomic(), _sqlite_cache(IMPORT_CACHE_KIB):
-            source.save()
-            store = _store(source, conversations)
-            while True:
-                try:
-                    next(store)
-                except StopIteration as done:
-                    result = done.value
-                    break
-                yield stream.bytes_read, stream.size
-            if result.lines == 0:
-                raise ImportFailed(f"no dialogue found in this file (read as {kind}, {stream.label})")
-            if stream.sha256 and stream.sha256 != sha256:
-                raise ImportFailed("the file changed while it was being imported; try again")
-            source.conversation_count, source.line_count = result.conversations, result.lines
-            source.save(update_fields=["conversation_count", "line_count"])
-    except IntegrityError:
-        _refuse_duplicate(sha256)  # another import of the same file won the race
-        raise
+        yield
     finally:
         if gc_was_enabled:
             gc.enable()
-    return result
+
+
+def _store_reporting(
+    source: Source, conversations: Iterator[ParsedConversation], stream: TextStream
+) -> Generator[tuple[int, int], None, ImportResult]:
+    """_store, yielding (bytes_done, bytes_total) of the file after each stored batch."""
+    store = _store(source, conversations)
+    while True:
+        try:
+            next(store)
+        except StopIteration as done:
+            return done.value
+        yield stream.bytes_read, stream.size
+
+
+def _check_complete(result: ImportResult, kind: str, stream: TextStream, sha256: str) -> None:
+    """Refuse an import that found nothing, or whose file changed under it (rolls the transaction back)."""
+    if result.lines == 0:
+        raise ImportFailed(f"no dialogue found in this file (read as {kind}, {stream.label})")
+    if stream.sha256 and stream.sha256 != sha256:
+        raise ImportFailed("the file changed while it was being imported; try again")
 
 
 def _batches(conversations: Iterator[ParsedConversation]) -> Iterator[list[ParsedConversation]]:
@@ -212,11 +233,14 @@ def _store(
     return ImportResult(source, n_conv, n_lines, dict(speakers.most_common()), unknown)
 
 
+# Not bulk_create: bench/import.py's target is >= 10 MB/s for a 100 MB script corpus, and bulk_create
+# imported at a quarter of this class's rate in the same sitting (BENCHMARKS.md, "Import": ORM vs raw).
 class _RawInserter:
     """Multi-row INSERTs on the connection's own DB-API cursor, inside the open transaction.
 
-    The hot path of a big import: no model instances, no debug query log, and one statement per
-    ROWS_PER_STATEMENT rows (about three times faster on SQLite than executemany's row-by-row steps).
+    The hot path of a big import: no model instances, no debug query log, and one statement for as many
+    rows as the parameter limit allows (SQLite then steps once per statement, where executemany steps
+    once per row; see BENCHMARKS.md).
     Columns not given take the model's defaults, so a field added later still gets its value.
     With `returning`, the call maps that column's value to the new row's id (RETURNING: SQLite 3.35+,
     PostgreSQL), independent of the order rows come back in.

@@ -1,4 +1,4 @@
-"""Corpus (characters, sources, conversations, lines), question sets, candidates and reviews, snapshots."""
+"""The corpus: characters, imported sources, their conversations and lines; the line separator setting."""
 
 from django.conf import settings
 from django.db import models

@@ -1,4 +1,4 @@
-"""REST serializers for the corpus, questions, candidates and dataset snapshots."""
+"""REST serializers of the corpus: characters, sources, the upload and its result, conversations, lines."""
 
 from __future__ import annotations
 

@@ -42,8 +42,8 @@ def character_names(character: Character) -> set[str]:
 def trained_segments(lines: list[Line], spec: CharacterSpec, sep: str) -> list[tuple[str, bool]]:
     """The conversation as training text, cut into (text, trained?) pieces for the page.
 
-    The spans are the ones every tokenizer is held to (training.labels.trained_spans without a tokenizer:
-    her utterances and the separator ending each), so the page needs no model.
+    The spans are the ones every tokenizer is held to (training.core.labels.trained_spans without a
+    tokenizer: her utterances and the separator ending each), so the page needs no model.
     """
     turns = [Turn(line.speaker, line.text) for line in lines]
     text = render_training_text(turns, spec, sep).text

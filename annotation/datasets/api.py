@@ -1,6 +1,6 @@
-"""REST API for the corpus, question sets, candidates and dataset snapshots (exports streamed).
+"""REST API of the data sets: dataset snapshots, their dataset cards and their exports (streamed).
 
-Roles: reviewers (group Reviewers) and staff read; staff write; downloads need the
+Roles: reviewers (group Reviewers) and staff read; staff create snapshots; downloads need the
 `annotation.export_dataset` permission or staff. Anonymous callers get 401.
 """
 

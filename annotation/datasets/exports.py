@@ -2,9 +2,9 @@
 
 Formats (see README "Exports"):
   jsonl     one conversation per line: {"id", "kind", "source", "character", "lines": [{"speaker", "text"}]}
-  text      the seed's training text as training.textformat.render writes it: `speaker: utterance{sep}` per
-            line, the character's aliases (NFKC-matched) written as
-            her prompt name, a blank line between conversations
+  text      the seed's training text as training.core.textformat.render writes it: `speaker: utterance{sep}`
+            per line, the character's aliases (NFKC-matched) written as her prompt name, a blank line
+            between conversations
   hf        records `datasets.load_dataset("json", data_files=...)` reads ({"id", "kind", "source", "text",
             "lines"}) plus a dataset card README.md; streamed as a zip (README.md + data/train.jsonl)
   sft-chat  {"id", "messages": [{"role", "content"}]}: the character's lines are `assistant`, every other
@@ -66,8 +66,8 @@ class ExportContext:
 class _MemoSpec(CharacterSpec):
     """CharacterSpec whose is_character (NFKC of every alias, per call) is remembered per speaker.
 
-    render() asks it twice per line; a corpus has few distinct speakers, so this makes rendering several
-    times faster with exactly the same answers.
+    render() asks it twice per line and a corpus has few distinct speakers, so the NFKC work is done
+    once per speaker instead of twice per line, with exactly the same answers.
     """
 
     def is_character(self, speaker: str) -> bool:
@@ -98,7 +98,7 @@ def _is_character(ctx: ExportContext) -> Callable[[str], bool]:
 
 
 def render_text(lines: list[dict[str, str]], ctx: ExportContext) -> str:
-    """One conversation exactly as training.textformat.render writes it (a test holds the two equal).
+    """One conversation exactly as training.core.textformat.render writes it (a test holds the two equal).
 
     Rendered here from a per-speaker prefix table instead of through Turn objects: the export's hot loop.
     """
@@ -267,7 +267,8 @@ class _Sink:
 def iter_hf_zip(records: Iterable[dict], ctx: ExportContext) -> Iterator[bytes]:
     """README.md (the card) and data/train.jsonl, zipped on the fly (zipfile streams to unseekable files)."""
     sink = _Sink()
-    # Level 1: deflate at its fastest; JSONL of dialogue still shrinks about 5x.
+    # Level 1: deflate at its fastest, so the zip keeps up with the stream; JSONL of dialogue is repetitive
+    # enough to shrink well even so (see BENCHMARKS.md).
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("README.md", dataset_card(ctx))
         yield sink.drain()

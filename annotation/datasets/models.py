@@ -1,4 +1,4 @@
-"""Corpus (characters, sources, conversations, lines), question sets, candidates and reviews, snapshots."""
+"""Dataset snapshots: the immutable, content-hashed data sets a model version is trained on."""
 
 from django.conf import settings
 from django.db import models
@@ -9,8 +9,8 @@ from annotation.corpus.models import Character
 class DatasetSnapshot(models.Model):
     """An immutable, content-hashed data set: imported conversations + accepted corrections.
 
-    The content lives in a JSONL file under MARISA_DATA_DIR/snapshots/<sha256>.jsonl,
-    one conversation per line: {"source": ..., "conversation": ..., "lines": [{"speaker", "text"}]}.
+    The content lives in a JSONL file under MARISA_DATA_DIR/snapshots/<sha256>.jsonl, one record
+    per line: {"id", "kind", "source", "lines": [{"speaker", "text"}]} (see annotation.datasets.snapshots).
     """
 
     sha256 = models.CharField(max_length=64)

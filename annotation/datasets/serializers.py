@@ -1,4 +1,4 @@
-"""REST serializers for the corpus, questions, candidates and dataset snapshots."""
+"""REST serializers of dataset snapshots: the list row (with its export links) and the detail (with stats)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""REST API for the corpus, question sets, candidates and dataset snapshots (exports streamed).
+"""REST API of the review loop's material: question sets, questions, and candidates with their reviews.
 
-Roles: reviewers (group Reviewers) and staff read; staff write; downloads need the
-`annotation.export_dataset` permission or staff. Anonymous callers get 401.
+Roles: reviewers (group Reviewers) and staff read; staff write. Anonymous callers get 401.
+Reviewing itself (claim, submit, undo) is the queue's API in queue_api.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Corpus (characters, sources, conversations, lines), question sets, candidates and reviews, snapshots."""
+"""The review loop: question sets, questions, candidates, the review log, and the skips of the queues."""
 
 from django.conf import settings
 from django.db import models

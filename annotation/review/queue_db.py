@@ -35,7 +35,7 @@ def run_prepared(sql: str, params: list) -> list[tuple]:
     """PostgreSQL: run a hot statement as a server-side prepared statement.
 
     Django's cursors bind parameters on the client, so the server plans the claim afresh each
-    time (planning took 0.4 ms of the 0.46 ms the claim costs the server at 1,000,000 rows). A
+    time, and planning is most of what the claim costs the server (see BENCHMARKS.md). A
     psycopg server-binding cursor on the same connection lets psycopg prepare it once per
     connection. 'pending' is a literal in the SQL, so the generic plan still uses the partial index.
     """

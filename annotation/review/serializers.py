@@ -1,4 +1,4 @@
-"""REST serializers for the corpus, questions, candidates and dataset snapshots."""
+"""REST serializers of the review loop: question sets, questions, candidates and their review actions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures for the dashboard and the round view: counts per status, per reviewer, per round."""
+"""Figures for the dashboard and the rounds page: counts per status, per reviewer, per round."""
 
 from __future__ import annotations
 
@@ -86,9 +86,7 @@ def round_tallies() -> dict[tuple, Tally]:
     for row in rows:
         key = round_key(row["generation_job_id"], row["model_version_id"], row["model_name"])
         rounds.setdefault(key, Tally("")).counts[row["status"]] += row["n"]
-    jobs = job_model.objects.select_related("model_version").in_bulk(
-        [k[1] for k in rounds if k[0] == "job"]
-    )
+    jobs = job_model.objects.select_related("model_version").in_bulk([k[1] for k in rounds if k[0] == "job"])
     models = version_model.objects.in_bulk([k[1] for k in rounds if k[0] == "model"])
     for key, tally in rounds.items():
         if key[0] == "job":

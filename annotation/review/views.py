@@ -1,4 +1,4 @@
-"""Pages of the review loop: the review queue, the dashboard, attribution, the round view."""
+"""Pages of the review loop: the review queue, the dashboard, and speaker attribution."""
 
 from __future__ import annotations
 

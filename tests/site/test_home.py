@@ -1,5 +1,7 @@
 import pytest
 
+from tests.factories import make_user
+
 
 def test_home_requires_login(client):
     response = client.get("/")
@@ -8,8 +10,8 @@ def test_home_requires_login(client):
 
 
 @pytest.mark.django_db
-def test_home_shows_the_counts_and_the_loop(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("reader", password="pw-for-tests"))
+def test_home_shows_the_counts_and_the_loop(client):
+    client.force_login(make_user("reader"))
     page = client.get("/").content.decode()
     assert "0</span> dialogue lines" in page
     assert 'href="/corpus/review/"' in page and 'href="/api/docs/"' in page

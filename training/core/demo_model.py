@@ -137,7 +137,7 @@ def build_demo_model(
 ) -> Path:
     """Train the tokenizer and a small Llama on the corpus; write them atomically into out_dir."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
     out_dir = Path(out_dir)
     torch.manual_seed(SEED)
@@ -152,7 +152,25 @@ def build_demo_model(
     for enc in tokenizer([line + DEMO_SEPARATOR for line in lines], add_special_tokens=False)["input_ids"]:
         ids.extend(enc)
     blocks = [b for b in _blocks(ids, block_size) if len(b) == block_size + 1]
-    config = LlamaConfig(
+    model = LlamaForCausalLM(_demo_config(tokenizer))
+    loss = _pretrain_on_one_thread(model, blocks, steps, batch_size, progress)
+    info = {
+        "line_separator": DEMO_SEPARATOR,
+        "corpus": str(corpus_path),
+        "lines": len(lines),
+        "tokens": len(ids),
+        "steps": steps,
+        "final_loss": round(loss, 4),
+    }
+    _save_atomically(out_dir, model, tokenizer, info)
+    return out_dir
+
+
+def _demo_config(tokenizer: Any) -> Any:
+    """A two-layer Llama sized for the tokenizer's vocabulary."""
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=128,
         intermediate_size=256,
@@ -165,16 +183,29 @@ def build_demo_model(
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,
     )
-    model = LlamaForCausalLM(config)
-    # One thread: for a model this small, a second thread only adds synchronisation (measured: 35 ms a
-    # step on one thread, 350 ms on two while other processes share the cores), and one thread gives the
-    # same weights on every machine whatever its core count.
+
+
+def _pretrain_on_one_thread(
+    model: Any, blocks: list[list[int]], steps: int, batch_size: int, progress: Progress | None
+) -> float:
+    """pretrain on one torch thread, restoring the thread count afterwards.
+
+    For a model this small a second thread only adds synchronisation (much slower steps while other
+    processes share the cores), and one thread gives the same weights on every machine whatever its
+    core count.
+    """
+    import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        loss = pretrain(model, blocks, steps, batch_size, 3e-3, progress)
+        return pretrain(model, blocks, steps, batch_size, 3e-3, progress)
     finally:
         torch.set_num_threads(threads)
+
+
+def _save_atomically(out_dir: Path, model: Any, tokenizer: Any, info: dict[str, Any]) -> None:
+    """Write into a temporary sibling directory, the marker last, then rename it to out_dir."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".demo-model-", dir=out_dir.parent))
     tmp.chmod(0o755)
@@ -182,14 +213,6 @@ def build_demo_model(
         model.save_pretrained(tmp, safe_serialization=True)
         model.generation_config.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        info = {
-            "line_separator": DEMO_SEPARATOR,
-            "corpus": str(corpus_path),
-            "lines": len(lines),
-            "tokens": len(ids),
-            "steps": steps,
-            "final_loss": round(loss, 4),
-        }
         (tmp / MARKER).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -197,7 +220,6 @@ def build_demo_model(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return out_dir
 
 
 def is_complete(out_dir: Path) -> bool:

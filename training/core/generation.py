@@ -150,7 +150,8 @@ class Generator:
         if len(self.sep_ids) == 1:
             ids.add(self.sep_ids[0])
         special = set(self.tokenizer.all_special_ids)
-        # One batched decode of the whole vocabulary: ~1 s for 150k tokens, once per load.
+        # One batched decode of the whole vocabulary, once per load: a per-token loop over a large vocabulary
+        # would be far slower.
         texts = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
         ids.update(i for i, text in enumerate(texts) if i not in special and self.sep in text)
         return sorted(ids)

@@ -1,11 +1,11 @@
 """Target token ranges read from the fast tokenizer's own encodings, for conversations that fit one window.
 
-The rule is the one in labels.py (`_spans_only`): for every target span the separator's canonical ids must
+The rule is the one in labels.py (`_from_offsets`): for every target span the separator's canonical ids must
 sit exactly on [utterance end, span end), and the utterance start, the separator start and the span end
 must be token boundaries. Here the positions come from the Rust-side offset mapping of each encoding
-(`char_to_token` / `token_to_chars`, a tenth of a microsecond each) instead of bisecting Python lists of
-offset tuples, so labelling costs a small fraction of tokenizing. A conversation with any edge inside a
-token gets None (the caller re-encodes it segment by segment).
+(`char_to_token` / `token_to_chars`, cheap calls into Rust) instead of bisecting Python lists of offset
+tuples, so labelling costs a small fraction of tokenizing (see BENCHMARKS.md). A conversation with any
+edge inside a token gets None (the caller re-encodes it segment by segment).
 No Django.
 """
 

@@ -1,16 +1,14 @@
-"""QLoRA fine-tuning with the HF Trainer: 4-bit NF4 base, LoRA on all linear layers, loss on the character only.
+"""Loading models and tokenizers: the base model for training (4-bit NF4 when asked, the attention kernel that
+fits), and a model version for inference (base model plus adapter, quantised as it was trained).
 
-Plain Python (no Django): the Celery job in training/jobs.py wraps `train()`, and tests call it directly on the
-CPU with the tiny demo model through the very same code path a 7B run takes on a GPU.
+Plain Python (no Django); torch, transformers and peft are imported inside the functions, so importing this
+module is cheap.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # heavy imports stay inside functions so importing this module is cheap
-    pass
+from typing import Any
 
 
 def load_tokenizer(name_or_path: str, padding_side: str) -> Any:

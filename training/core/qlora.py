@@ -1,7 +1,7 @@
 """QLoRA fine-tuning with the HF Trainer: 4-bit NF4 base, LoRA on all linear layers, loss on the character only.
 
-Plain Python (no Django): the Celery job in training/jobs.py wraps `train()`, and tests call it directly on the
-CPU with the tiny demo model through the very same code path a 7B run takes on a GPU.
+Plain Python (no Django): a training job (training/train/run.py) wraps `train()`, and tests call it
+directly on the CPU with the tiny demo model through the very same code path a 7B run takes on a GPU.
 """
 
 from __future__ import annotations
@@ -94,7 +94,6 @@ def train(
     import torch
     from transformers.trainer_utils import get_last_checkpoint
 
-    from training.core import evaluation
     from training.core.base_models import check_separator
     from training.core.labels import build_examples
 
@@ -102,14 +101,7 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = load_tokenizer(config.base_model, padding_side="right")
     check_separator(tokenizer, config.line_separator)
-    examples, stats = build_examples(
-        train_conversations, tokenizer, character, config.line_separator, config.max_seq_length
-    )
-    if not examples:
-        raise NoTrainingData(
-            f"no training example has a line of {character.prompt_name}: check the character's aliases "
-            f"and that the snapshot has conversations where the character speaks"
-        )
+    examples, stats = _training_examples(train_conversations, tokenizer, character, config)
     eval_examples, eval_stats = build_examples(
         eval_conversations, tokenizer, character, config.line_separator, config.max_seq_length
     )
@@ -125,18 +117,12 @@ def train(
         raise _oom_error(config) from exc
     steps = trainer.state.global_step
     del trainer  # its optimiser state is no longer needed: free that memory before evaluation
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+    _release_memory()
     if callback.stopped:
         last = get_last_checkpoint(str(out))
         return TrainResult(adapter_dir=Path(last) if last else out, metrics=callback.last, stopped=True)
 
-    adapter_dir = out / ADAPTER_SUBDIR
-    model.save_pretrained(str(adapter_dir))
-    tokenizer.save_pretrained(str(adapter_dir))
-    saved = {**config.to_dict(), "character": _character_dict(character)}
-    (adapter_dir / CONFIG_FILE).write_text(json.dumps(saved, ensure_ascii=False, indent=2), "utf-8")
+    adapter_dir = _save_adapter(out / ADAPTER_SUBDIR, model, tokenizer, config, character)
     metrics: dict[str, Any] = {
         "train_loss": output.training_loss,
         "train_runtime_s": output.metrics.get("train_runtime"),
@@ -145,8 +131,61 @@ def train(
         "eval_dataset": eval_stats,
         "trained_tokens_per_second": callback.trained_tokens_per_second(),
     }
+    metrics["eval"] = _evaluate(model, tokenizer, eval_examples, eval_conversations, character, config)
+    (adapter_dir / METRICS_FILE).write_text(json.dumps(metrics, ensure_ascii=False, indent=2), "utf-8")
+    return TrainResult(adapter_dir=adapter_dir, metrics=metrics, stopped=False)
+
+
+def _training_examples(
+    conversations: list[list[Turn]], tokenizer: Any, character: CharacterSpec, config: TrainConfig
+) -> tuple[list[dict], dict]:
+    """The tokenized training examples and their statistics; NoTrainingData when there are none."""
+    from training.core.labels import build_examples
+
+    examples, stats = build_examples(
+        conversations, tokenizer, character, config.line_separator, config.max_seq_length
+    )
+    if not examples:
+        raise NoTrainingData(
+            f"no training example has a line of {character.prompt_name}: check the character's aliases "
+            f"and that the snapshot has conversations where the character speaks"
+        )
+    return examples, stats
+
+
+def _release_memory() -> None:
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _save_adapter(
+    adapter_dir: Path, model: Any, tokenizer: Any, config: TrainConfig, character: CharacterSpec
+) -> Path:
+    """Save the adapter with its tokenizer and the config (character included) it was trained with."""
+    model.save_pretrained(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    saved = {**config.to_dict(), "character": _character_dict(character)}
+    (adapter_dir / CONFIG_FILE).write_text(json.dumps(saved, ensure_ascii=False, indent=2), "utf-8")
+    return adapter_dir
+
+
+def _evaluate(
+    model: Any,
+    tokenizer: Any,
+    eval_examples: list[dict],
+    eval_conversations: list[list[Turn]],
+    character: CharacterSpec,
+    config: TrainConfig,
+) -> dict[str, Any]:
+    import torch
+
+    from training.core import evaluation
+
     try:
-        metrics["eval"] = evaluation.evaluate(
+        return evaluation.evaluate(
             model,
             tokenizer,
             eval_examples,
@@ -158,8 +197,6 @@ def train(
         )
     except torch.OutOfMemoryError as exc:
         raise _oom_error(config, during="evaluating the adapter (it is saved)") from exc
-    (adapter_dir / METRICS_FILE).write_text(json.dumps(metrics, ensure_ascii=False, indent=2), "utf-8")
-    return TrainResult(adapter_dir=adapter_dir, metrics=metrics, stopped=False)
 
 
 def make_trainer(

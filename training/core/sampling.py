@@ -1,17 +1,12 @@
-"""Replies in character: one module used by `chat`, the LINE bot and the review loop's candidate jobs.
-
-Plain Python (no Django). The prompt is `textformat.chat_prompt` (it ends exactly where the trained text of
-the character begins); generation stops at the line separator or EOS, and the reply is cut at the separator.
+"""Sampling settings for replies: the seed's defaults, read from and written to a job's JSON, and the
+matching `generate()` keyword arguments. Plain Python: no Django, no torch.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
+from typing import Any
 
 
 @dataclass

@@ -4,6 +4,7 @@ progress/stop callback that talks to a job's TrainingHooks. Plain Python; transf
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -56,75 +57,87 @@ class TokenCounter:
 
 
 def make_progress_callback(hooks: TrainingHooks | None, counter: TokenCounter) -> Any:
-    """A TrainerCallback (class made here so transformers loads only when training)."""
+    """A TrainerCallback that reports to the hooks and stops when they ask."""
+    return _progress_callback_class()(hooks, counter)
+
+
+@functools.cache
+def _progress_callback_class() -> type:
+    """ProgressReporter as a TrainerCallback, made on first use so transformers loads only when training."""
     from transformers import TrainerCallback
 
-    class _ProgressCallback(TrainerCallback):
-        """Reports progress to the hooks at most once a second and stops when they ask."""
+    class ProgressCallback(ProgressReporter, TrainerCallback):
+        pass
 
-        def __init__(self, hooks: TrainingHooks | None, counter: TokenCounter) -> None:
-            self.hooks = hooks
-            self.counter = counter
-            self.stopped = False
-            self.last: dict[str, Any] = {}
-            self.loss: float | None = None
-            self.learning_rate: float | None = None
-            self._sent_at = 0.0
+    return ProgressCallback
 
-        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            self._start = time.monotonic()
-            self._start_step = state.global_step
-            self._start_tokens = (self.counter.real_tokens, self.counter.trained_tokens)
 
-        def on_log(
-            self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any
-        ) -> None:
-            logs = logs or {}
-            if "loss" in logs:
-                self.loss = float(logs["loss"])
-            if "learning_rate" in logs:
-                self.learning_rate = float(logs["learning_rate"])
-            self._report(state, force=state.global_step >= state.max_steps)
+class ProgressReporter:
+    """The progress callback's behaviour: reports to the hooks at most once a second, stops when they ask.
 
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
-            if self.hooks is not None and self.hooks.should_stop():
-                # Save at this step so a resume continues from here, then leave the loop.
-                self.stopped = True
-                control.should_save = True
-                control.should_training_stop = True
-            if state.global_step % max(1, args.logging_steps) != 0:  # on_log reports logging steps
-                self._report(state)
-            return control
+    A plain class, so this module loads without transformers; _progress_callback_class adds the
+    TrainerCallback base.
+    """
 
-        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            self._report(state, force=True)
+    def __init__(self, hooks: TrainingHooks | None, counter: TokenCounter) -> None:
+        self.hooks = hooks
+        self.counter = counter
+        self.stopped = False
+        self.last: dict[str, Any] = {}
+        self.loss: float | None = None
+        self.learning_rate: float | None = None
+        self._sent_at = 0.0
 
-        def trained_tokens_per_second(self) -> float:
-            elapsed = max(time.monotonic() - self._start, 1e-9)
-            return (self.counter.trained_tokens - self._start_tokens[1]) / elapsed
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._start = time.monotonic()
+        self._start_step = state.global_step
+        self._start_tokens = (self.counter.real_tokens, self.counter.trained_tokens)
 
-        def _report(self, state: Any, force: bool = False) -> None:
-            now = time.monotonic()
-            if not force and now - self._sent_at < PROGRESS_INTERVAL_S:
-                return
-            elapsed = max(now - self._start, 1e-9)
-            done = state.global_step - self._start_step
-            remaining = max(state.max_steps - state.global_step, 0)
-            self.last = {
-                "step": state.global_step,
-                "total_steps": state.max_steps,
-                "loss": self.loss,
-                "learning_rate": self.learning_rate,
-                "tokens_per_second": (self.counter.real_tokens - self._start_tokens[0]) / elapsed,
-                "trained_tokens_per_second": self.trained_tokens_per_second(),
-                "eta_seconds": elapsed / done * remaining if done else None,
-                "epoch": state.epoch,
-            }
-            self._sent_at = now
-            if self.hooks is not None:
-                self.hooks.on_progress(dict(self.last))
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
+        logs = logs or {}
+        if "loss" in logs:
+            self.loss = float(logs["loss"])
+        if "learning_rate" in logs:
+            self.learning_rate = float(logs["learning_rate"])
+        self._report(state, force=state.global_step >= state.max_steps)
 
-    return _ProgressCallback(hooks, counter)
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+        if self.hooks is not None and self.hooks.should_stop():
+            # Save at this step so a resume continues from here, then leave the loop.
+            self.stopped = True
+            control.should_save = True
+            control.should_training_stop = True
+        if state.global_step % max(1, args.logging_steps) != 0:  # on_log reports logging steps
+            self._report(state)
+        return control
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._report(state, force=True)
+
+    def trained_tokens_per_second(self) -> float:
+        elapsed = max(time.monotonic() - self._start, 1e-9)
+        return (self.counter.trained_tokens - self._start_tokens[1]) / elapsed
+
+    def _report(self, state: Any, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._sent_at < PROGRESS_INTERVAL_S:
+            return
+        elapsed = max(now - self._start, 1e-9)
+        done = state.global_step - self._start_step
+        remaining = max(state.max_steps - state.global_step, 0)
+        self.last = {
+            "step": state.global_step,
+            "total_steps": state.max_steps,
+            "loss": self.loss,
+            "learning_rate": self.learning_rate,
+            "tokens_per_second": (self.counter.real_tokens - self._start_tokens[0]) / elapsed,
+            "trained_tokens_per_second": self.trained_tokens_per_second(),
+            "eta_seconds": elapsed / done * remaining if done else None,
+            "epoch": state.epoch,
+        }
+        self._sent_at = now
+        if self.hooks is not None:
+            self.hooks.on_progress(dict(self.last))
 
 
 class TrainingHooks(Protocol):

@@ -1,4 +1,4 @@
-"""REST API for training and generation jobs (POST = launch, staff only) and model versions."""
+"""REST API of generation jobs: a model version answers a question set (POST = launch, staff only)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Launch forms for training and generation jobs (defaults mirror the ML core's)."""
+"""The generation launch form: a model version, a question set, and the sampling settings."""
 
 from __future__ import annotations
 

@@ -173,4 +173,6 @@ def run_generation(job: GenerationJob, listener: Any = None) -> None:
 def _finish(job: GenerationJob, status: str, phase: str, resumable: bool) -> None:
     from annotation.review.models import Candidate
 
-    job.finish(status, phase, resumable, candidates_created=Candidate.objects.filter(generation_job=job).count())
+    job.finish(
+        status, phase, resumable, candidates_created=Candidate.objects.filter(generation_job=job).count()
+    )

@@ -1,4 +1,4 @@
-"""REST serializers for training jobs, generation jobs and model versions."""
+"""REST serializers of generation jobs and the generation launch request."""
 
 from __future__ import annotations
 

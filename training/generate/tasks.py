@@ -10,7 +10,9 @@ from training.generate.models import GenerationJob
 from training.jobs.tasks import JobTask
 
 
-@shared_task(bind=True, base=JobTask, job_model=GenerationJob, name="training.generate.tasks.run_generation_job")
+@shared_task(
+    bind=True, base=JobTask, job_model=GenerationJob, name="training.generate.tasks.run_generation_job"
+)
 def run_generation_job(self: JobTask, job_id: int, listener: Any = None) -> str | None:
     from training.generate.run import run_generation
 

@@ -1,4 +1,4 @@
-"""Generation pages: launching a generation job, its progress, cancel and resume."""
+"""Generation pages: the job list of both stages, launching a generation job, its progress, cancel, resume."""
 
 from django.urls import path
 

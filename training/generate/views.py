@@ -1,6 +1,6 @@
-"""Training pages: job list, launch, live job page, model versions, generation jobs.
+"""Generation pages: the job list of both stages, launch, the live generation job page.
 
-Logged-in users watch; staff launch, cancel, resume and activate. No ML imports here.
+Logged-in users watch; staff launch, cancel and resume. No ML imports here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""REST API for training and generation jobs (POST = launch, staff only) and model versions."""
+"""What the job APIs share: the status filter and the cancel / resume actions (staff only)."""
 
 from __future__ import annotations
 

@@ -45,8 +45,16 @@ class JobQuerySet(models.QuerySet):
                 "Resume continues from the last checkpoint."
             )
             # Conditional on the heartbeat we read: a job that beat in the meantime is left alone.
-            reaped += self.stale(now).filter(pk=job.pk, heartbeat_at=job.heartbeat_at).update(
-                status=Job.Status.FAILED, error=message, resumable=True, finished_at=now, phase="failed: worker lost"
+            reaped += (
+                self.stale(now)
+                .filter(pk=job.pk, heartbeat_at=job.heartbeat_at)
+                .update(
+                    status=Job.Status.FAILED,
+                    error=message,
+                    resumable=True,
+                    finished_at=now,
+                    phase="failed: worker lost",
+                )
             )
         if reaped:
             log.warning("marked %d stale %s(s) failed", reaped, self.model.__name__)
@@ -166,7 +174,9 @@ class Job(models.Model):
 
     def finish(self, status: str, phase: str, resumable: bool = False, **fields: Any) -> None:
         """End the run: succeeded, or cancelled at a step (resumable when there is something to resume)."""
-        self._update(status=status, phase=phase[:200], resumable=resumable, finished_at=timezone.now(), **fields)
+        self._update(
+            status=status, phase=phase[:200], resumable=resumable, finished_at=timezone.now(), **fields
+        )
 
     # --- control from a user -----------------------------------------------------------------------
 
@@ -199,7 +209,9 @@ class Job(models.Model):
         self.check_resume_params(params or {})
         done = (
             type(self)
-            .objects.filter(pk=self.pk, status__in=[self.Status.FAILED, self.Status.CANCELLED], resumable=True)
+            .objects.filter(
+                pk=self.pk, status__in=[self.Status.FAILED, self.Status.CANCELLED], resumable=True
+            )
             .update(
                 status=self.Status.QUEUED,
                 cancel_requested=False,

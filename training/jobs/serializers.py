@@ -1,4 +1,4 @@
-"""REST serializers for training jobs, generation jobs and model versions."""
+"""The fields every job serializer shows, whatever the job's kind."""
 
 from __future__ import annotations
 

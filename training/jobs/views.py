@@ -1,6 +1,6 @@
-"""Training pages: job list, launch, live job page, model versions, generation jobs.
+"""What the job pages of both stages share: cancel / resume with a message, and the redirect after it.
 
-Logged-in users watch; staff launch, cancel, resume and activate. No ML imports here.
+No ML imports here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""REST API for training and generation jobs (POST = launch, staff only) and model versions."""
+"""REST API of training jobs (POST = launch, staff only) and the model versions they produce."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Launch forms for training and generation jobs (defaults mirror the ML core's)."""
+"""The training launch form: snapshot, base model, training parameters (the deployment's defaults)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ ProgressListener = Callable[[dict], None]
 
 
 class JobHooks:
-    """training.qlora.TrainingHooks writing progress to the TrainingJob row at a bounded rate."""
+    """training.core.trainer_parts.TrainingHooks writing progress to the TrainingJob row at a bounded rate."""
 
     def __init__(
         self,

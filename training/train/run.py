@@ -100,7 +100,9 @@ def _train(job: TrainingJob, hooks: JobHooks) -> None:
     result = train(split.train, split.held_out, character, config, hooks)
     hooks.flush()
     if result.stopped:
-        job.finish(Job.Status.CANCELLED, "cancelled: the last checkpoint is kept", job.resumable_after_failure())
+        job.finish(
+            Job.Status.CANCELLED, "cancelled: the last checkpoint is kept", job.resumable_after_failure()
+        )
         return
     version = _record_version(job, spec, config, result, split)
     job.finish(Job.Status.SUCCEEDED, f"done: {version.name}")

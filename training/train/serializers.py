@@ -1,4 +1,4 @@
-"""REST serializers for training jobs, generation jobs and model versions."""
+"""REST serializers of training jobs, the training launch request, and model versions."""
 
 from __future__ import annotations
 

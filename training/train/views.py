@@ -1,4 +1,4 @@
-"""Training pages: job list, launch, live job page, model versions, generation jobs.
+"""Training pages: launch (and a snapshot to launch from), the live job page, model versions.
 
 Logged-in users watch; staff launch, cancel, resume and activate. No ML imports here.
 """

@@ -1,7 +1,8 @@
-"""Parsers that turn the lines of a text file into conversations of (speaker, text) lines. No Django.
+"""The import formats: `detect_format` tells a file's format from its name and first lines, `parse` runs
+that format's parser over the lines. No Django.
 
-Formats: script/SS (`名前「台詞」`, `名前：台詞`, `名前: 台詞`, the play layout `名前　　台詞`),
-Aozora Bunko novels (annotation/aozora.py), JSONL and CSV (annotation/structured.py). Every parser takes an iterable of lines
+Formats: script/SS (`名前「台詞」`, `名前：台詞`, `名前: 台詞`, the play layout `名前　　台詞`) in script.py,
+Aozora Bunko novels in aozora.py, JSONL and CSV in structured.py. Every parser takes an iterable of lines
 (no terminators) and yields conversations one at a time, so a big file never sits in memory whole.
 """
 

@@ -1,8 +1,5 @@
-"""Parsers that turn the lines of a text file into conversations of (speaker, text) lines. No Django.
-
-Formats: script/SS (`名前「台詞」`, `名前：台詞`, `名前: 台詞`, the play layout `名前　　台詞`),
-Aozora Bunko novels (annotation/aozora.py), JSONL and CSV (annotation/structured.py). Every parser takes an iterable of lines
-(no terminators) and yields conversations one at a time, so a big file never sits in memory whole.
+"""What the format parsers share: the parsed line and conversation, Aozora Bunko markup (notes, ruby,
+gaiji, the legend block, the colophon, the title), speaker-name cleaning and scene headings. No Django.
 """
 
 from __future__ import annotations

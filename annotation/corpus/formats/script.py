@@ -1,8 +1,8 @@
-"""Parsers that turn the lines of a text file into conversations of (speaker, text) lines. No Django.
+"""Script, SS and play files: `名前「台詞」`, `名前：台詞`, `名前: 台詞` and the play layout `名前　　台詞`.
 
-Formats: script/SS (`名前「台詞」`, `名前：台詞`, `名前: 台詞`, the play layout `名前　　台詞`),
-Aozora Bunko novels (annotation/aozora.py), JSONL and CSV (annotation/structured.py). Every parser takes an iterable of lines
-(no terminators) and yields conversations one at a time, so a big file never sits in memory whole.
+No Django. A state machine over the lines: a speech may run over several lines, stage directions （…）
+are dropped, a cast list (人物：) tells names from setting words, and scene headings, scene-changing
+directions （暗転）, page breaks and narration after a blank line start a new conversation.
 """
 
 from __future__ import annotations

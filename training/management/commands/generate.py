@@ -62,7 +62,6 @@ class Command(BaseCommand):
             if inline:
                 self.stdout.write("no worker on the gpu queue: running the job in this process")
 
-
                 run_here(run_generation_job, job.pk, listener=bar.from_progress)
             else:
                 follow(job, bar)
