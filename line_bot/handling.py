@@ -16,10 +16,10 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from line_bot import quota, replies, rows
+from line_bot import quota, replies
 from line_bot.models import Chat, LineUser, Message, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -51,30 +51,13 @@ def _source_ids(event: object) -> tuple[str, str, str | None]:
     return kind, chat_id, user_id
 
 
-def _known_id(model: type, line_id: str) -> int | None:
-    # One indexed SELECT for the usual case (someone we know); the ORM only for newcomers.
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {model._meta.db_table} WHERE line_id = %s", [line_id])
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
 def _origin(event: object) -> Origin | None:
     kind, chat_id, user_id = _source_ids(event)
     if not chat_id or kind not in Chat.Kind.values:
         return None
-    pk = _known_id(Chat, chat_id)
-    chat = (
-        Chat(pk=pk, line_id=chat_id, kind=kind)
-        if pk
-        else Chat.objects.get_or_create(line_id=chat_id, defaults={"kind": kind})[0]
-    )
-    sender = None
-    if user_id:
-        pk = _known_id(LineUser, user_id)
-        sender = (
-            LineUser(pk=pk, line_id=user_id) if pk else LineUser.objects.get_or_create(line_id=user_id)[0]
-        )
+    # get_or_create also settles two first messages from the same newcomer arriving at once.
+    chat, _ = Chat.objects.get_or_create(line_id=chat_id, defaults={"kind": kind})
+    sender = LineUser.objects.get_or_create(line_id=user_id)[0] if user_id else None
     return Origin(chat, sender)
 
 
@@ -88,8 +71,7 @@ def handle_event(event: object) -> str:
     delivery_context = getattr(event, "delivery_context", None)
     try:
         with transaction.atomic():
-            record_id = rows.insert(
-                WebhookEvent,
+            record = WebhookEvent.objects.create(
                 webhook_event_id=event_id(event),
                 event_type=str(getattr(event, "type", "") or "unknown")[:40],
                 source_type=kind[:10],
@@ -97,13 +79,8 @@ def handle_event(event: object) -> str:
                 is_redelivery=bool(getattr(delivery_context, "is_redelivery", False)),
                 timestamp_ms=int(getattr(event, "timestamp", 0) or 0),
             )
-            record = WebhookEvent(pk=record_id)
             outcome = _dispatch(event, record)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {WebhookEvent._meta.db_table} SET outcome = %s WHERE id = %s",
-                    [outcome, record.pk],
-                )
+            WebhookEvent.objects.filter(pk=record.pk).update(outcome=outcome)
     except IntegrityError:
         if WebhookEvent.objects.filter(webhook_event_id=event_id(event)).exists():
             return "duplicate"
@@ -190,18 +167,17 @@ def _command(text: str) -> str | None:
 def _inbound(
     origin: Origin, record: WebhookEvent, event: object, kind: str, text: str, status: str
 ) -> Message:
-    fields = {
-        "chat_id": origin.chat.pk,
-        "sender_id": origin.sender.pk if origin.sender else None,
-        "direction": Message.Direction.IN,
-        "kind": kind,
-        "status": status,
-        "text": text,
-        "event_id": record.pk,
-        "reply_token": getattr(event, "reply_token", None) or "",
-        "received_at": timezone.now(),
-    }
-    return Message(pk=rows.insert(Message, **fields), **fields)
+    return Message.objects.create(
+        chat=origin.chat,
+        sender=origin.sender,
+        direction=Message.Direction.IN,
+        kind=kind,
+        status=status,
+        text=text,
+        event=record,
+        reply_token=getattr(event, "reply_token", None) or "",
+        received_at=timezone.now(),
+    )
 
 
 def _enqueue(task_name: str, message_id: int) -> None:

@@ -1,4 +1,4 @@
-"""LINE users, chats, webhook events, messages and the monthly quota (owned by the LINE bot work)."""
+"""LINE users, chats, webhook events, messages, and the monthly generation quota."""
 
 from django.db import models
 

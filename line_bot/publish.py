@@ -1,85 +1,69 @@
-"""Queueing a line_bot task from the webhook: one Redis LPUSH of a Celery protocol-2 message.
+"""Queueing a line_bot task from the webhook: `apply_async` on one Celery producer per thread.
 
-`apply_async` spends about 1.7 ms per call in kombu's producer machinery, several times the rest of
-the webhook's work; an LPUSH of the same message costs about 0.15 ms. The message written here is
-exactly what `apply_async` writes for the Redis transport (the worker test and the bench run real
-workers on it). Any other broker, or eager mode, goes through `apply_async`.
+Each gunicorn thread keeps its own producer (kombu connections are not thread-safe), so a webhook
+pays for one publish, not for a connection. The producer's connection gives up on a dead broker at
+once instead of retrying: the webhook still answers LINE within its time limit, the message stays
+queued or pending, and beat's `requeue_stuck` queues it again after LINE_REQUEUE_AFTER_SECONDS.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-import socket
 import threading
-import uuid
 
-from django.conf import settings
+from kombu import Producer
+
+# Seconds; a broker that does not answer within these is treated as down (see the module docstring).
+CONNECT_TIMEOUT = 2
+SOCKET_TIMEOUT = 5
 
 _local = threading.local()
-_ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
 
 
-def _redis():
-    import redis
+def _producer(app) -> Producer:
+    url = app.conf.broker_write_url or app.conf.broker_url
+    producer = getattr(_local, "producer", None)
+    if producer is None or _local.url != url:
+        _discard()
+        connection = app.connection_for_write(
+            url,
+            connect_timeout=CONNECT_TIMEOUT,
+            transport_options={
+                "max_retries": 0,  # one connection attempt, then the error
+                "socket_connect_timeout": CONNECT_TIMEOUT,
+                "socket_timeout": SOCKET_TIMEOUT,
+            },
+        )
+        producer = Producer(connection)
+        _local.producer, _local.url = producer, url
+    return producer
 
-    client = getattr(_local, "client", None)
-    if client is None or getattr(_local, "url", None) != settings.CELERY_BROKER_URL:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=5, socket_connect_timeout=2)
-        _local.client, _local.url = client, settings.CELERY_BROKER_URL
-    return client
+
+def _discard() -> None:
+    """Drop this thread's producer (after a failure, or when the broker URL changed)."""
+    producer = getattr(_local, "producer", None)
+    _local.producer = None
+    if producer is not None:
+        try:
+            producer.connection.release()
+        except Exception:  # a connection that is already broken has nothing left to close
+            pass
 
 
-def celery_message(task: str, args: tuple, queue: str) -> bytes:
-    task_id = str(uuid.uuid4())
-    embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
-    body = base64.b64encode(json.dumps([list(args), {}, embed]).encode()).decode()
-    message = {
-        "body": body,
-        "content-encoding": "utf-8",
-        "content-type": "application/json",
-        "headers": {
-            "lang": "py",
-            "task": task,
-            "id": task_id,
-            "shadow": None,
-            "eta": None,
-            "expires": None,
-            "group": None,
-            "group_index": None,
-            "retries": 0,
-            "timelimit": [None, None],
-            "root_id": task_id,
-            "parent_id": None,
-            "argsrepr": repr(tuple(args)),
-            "kwargsrepr": "{}",
-            "origin": _ORIGIN,
-            "ignore_result": False,
-            "replaced_task_nesting": 0,
-            "stamped_headers": None,
-            "stamps": {},
-        },
-        "properties": {
-            "correlation_id": task_id,
-            "reply_to": str(uuid.uuid4()),
-            "delivery_mode": 2,
-            "delivery_info": {"exchange": "", "routing_key": queue},
-            "priority": 0,
-            "body_encoding": "base64",
-            "delivery_tag": str(uuid.uuid4()),
-        },
-    }
-    return json.dumps(message).encode()
+# A forked child must not share its parent's broker socket; it connects on its first publish.
+os.register_at_fork(after_in_child=lambda: _local.__dict__.clear())
 
 
 def enqueue(task_name: str, *args: int) -> None:
-    """Queue `line_bot.tasks.<task_name>(*args)` on the default queue."""
-    url = str(settings.CELERY_BROKER_URL)
-    if settings.CELERY_TASK_ALWAYS_EAGER or not url.startswith(("redis://", "rediss://", "unix://")):
-        from line_bot import tasks
+    """Queue `line_bot.tasks.<task_name>(*args)`; raises when the broker cannot be reached."""
+    from line_bot import tasks
 
-        getattr(tasks, task_name).apply_async(args)
+    task = getattr(tasks, task_name)
+    if task.app.conf.task_always_eager:
+        task.apply_async(args)  # runs in this process; no broker involved
         return
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    _redis().lpush(queue, celery_message(f"line_bot.tasks.{task_name}", args, queue))
+    try:
+        task.apply_async(args, producer=_producer(task.app), retry=False)
+    except Exception:
+        _discard()  # the next webhook connects afresh rather than reusing a broken connection
+        raise

@@ -1,7 +1,7 @@
-"""Celery tasks (queue `default`): generate and send a reply, send a fixed answer.
+"""Celery tasks (queue `default`): generate and send a reply, send a fixed answer, requeue stuck messages.
 
-Both are idempotent: a task that runs twice (acks late, worker lost, retry) finds the message
-already answered or sent; a push is retried with the retry key stored on the message, so LINE
+The two sending tasks are idempotent: one that runs twice (acks late, worker lost, retry) finds the
+message already answered or sent; a push is retried with the retry key stored on the message, so LINE
 refuses the second copy with 409.
 """
 
