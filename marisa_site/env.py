@@ -10,6 +10,11 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+
+class SettingsError(ImproperlyConfigured):
+    """A setting that cannot be read: manage.py prints its message as one line, without a traceback."""
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -26,7 +31,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use one of {sorted(_TRUE | _FALSE)}")
+    raise SettingsError(f"{name}={raw!r} is not a boolean: use one of {sorted(_TRUE | _FALSE)}")
 
 
 def env_int(name: str, default: int | None, minimum: int | None = None) -> int | None:
@@ -36,9 +41,9 @@ def env_int(name: str, default: int | None, minimum: int | None = None) -> int |
     try:
         value = int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer")
+        raise SettingsError(f"{name}={raw!r} is not an integer")
     if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name}={value} is below the minimum {minimum}")
+        raise SettingsError(f"{name}={value} is below the minimum {minimum}")
     return value
 
 
@@ -49,7 +54,7 @@ def env_float(name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number")
+        raise SettingsError(f"{name}={raw!r} is not a number")
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -62,3 +67,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_path(name: str, default: Path) -> Path:
     raw = env_str(name)
     return Path(raw).expanduser().resolve() if raw else default
+
+
+def env_file_text(name: str) -> str:
+    """The stripped text of the file the variable names ("" when unset), e.g. SECRET_KEY_FILE."""
+    raw = env_str(name)
+    if not raw:
+        return ""
+    try:
+        return Path(raw).expanduser().read_text().strip()
+    except OSError as exc:
+        raise SettingsError(f"{name}={raw!r} cannot be read: {exc.strerror or exc}")

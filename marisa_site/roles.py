@@ -1,12 +1,26 @@
-"""Who may see and do what, for pages and the API alike.
+"""Who may see and do what, for pages and the API alike: the one place the rules live.
 
-Reviewers are the members of the Reviewers group (staff count as reviewers); staff change things;
-downloading a data set needs the export permission or staff.
+Three roles, each granted by an admin (in the admin site, or `manage.py create_reviewer`):
+
+- reviewer: a member of the Reviewers group (staff count as reviewers). Reviewers get what the review queue
+  hands out (the queue, attribution with the line's scene), the dashboard, the rounds, the training and
+  generation job pages and the model versions, read-only.
+- exporter: the "Can export data sets" permission (`annotation.export_dataset`), or staff. Bulk reading of the
+  corpus and the candidates needs it: the corpus and snapshot pages (every conversation, every correction),
+  the list and detail endpoints of lines, conversations, candidates and snapshots, and the downloads.
+- staff: `is_staff`. Staff change things (import, snapshots, jobs, versions), read tracebacks, and see
+  everything.
+
+Pages use the decorators (`reviewer_required`, `export_required`, `staff_page("Launching a job")`, ...):
+anonymous users go to the login page, a user without the role gets the 403 page (templates/403.html) with the
+PermissionDenied message, which says what needs which role and that an admin grants it.
+The API uses the DRF permission classes below: 401 for anonymous callers, 403 with the same explanation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -18,6 +32,7 @@ from rest_framework.request import Request
 
 REVIEWERS = "Reviewers"
 EXPORT_PERMISSION = "annotation.export_dataset"
+EXPORT_PERMISSION_NAME = "Can export data sets"
 
 View = Callable[..., HttpResponse]
 
@@ -45,15 +60,41 @@ def can_export(user: Any) -> bool:
     return user.is_staff or user.has_perm(EXPORT_PERMISSION)
 
 
-def _page_rule(allowed: Callable[[Any], bool], refusal: str) -> Callable[[View], View]:
-    """A decorator: the login page for anonymous users, 403 with `refusal` for users without the role."""
+@dataclass(frozen=True)
+class Role:
+    """One role: who has it, and the sentence a user without it reads (on the 403 page and in the API)."""
+
+    name: str
+    allowed: Callable[[Any], bool]
+    needs: str
+
+    def refusal(self, what: str) -> str:
+        return f"{what} {self.needs}"
+
+
+REVIEWER = Role(
+    "reviewer",
+    is_reviewer,
+    f"needs the reviewer role: an admin grants it by adding you to the {REVIEWERS} group.",
+)
+EXPORTER = Role(
+    "exporter",
+    can_export,
+    f'needs the "{EXPORT_PERMISSION_NAME}" permission ({EXPORT_PERMISSION}) or staff: '
+    "an admin grants it to your user or to a group.",
+)
+STAFF = Role("staff", is_staff, 'needs staff status: an admin grants it ("Staff status" on your user).')
+
+
+def _page_rule(role: Role, what: str) -> Callable[[View], View]:
+    """A decorator: the login page for anonymous users, 403 with the role's refusal for users without it."""
 
     def decorate(view: View) -> View:
         @login_required
         @wraps(view)
         def check(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not allowed(request.user):
-                raise PermissionDenied(refusal)
+            if not role.allowed(request.user):
+                raise PermissionDenied(role.refusal(what))
             return view(request, *args, **kwargs)
 
         return check
@@ -61,30 +102,66 @@ def _page_rule(allowed: Callable[[Any], bool], refusal: str) -> Callable[[View],
     return decorate
 
 
-reviewer_required = _page_rule(is_reviewer, "only reviewers (the Reviewers group) can do this")
-staff_required = _page_rule(is_staff, "Only staff can launch or control jobs.")
+def reviewer_page(what: str = "This page") -> Callable[[View], View]:
+    return _page_rule(REVIEWER, what)
 
 
-class ReviewerReadStaffWrite(permissions.BasePermission):
-    """Reviewers and staff read; only staff change anything."""
+def export_page(what: str = "This page") -> Callable[[View], View]:
+    return _page_rule(EXPORTER, what)
 
-    message = "reviewers may read, only staff may change data"
+
+def staff_page(what: str = "This page") -> Callable[[View], View]:
+    return _page_rule(STAFF, what)
+
+
+reviewer_required = reviewer_page()
+export_required = export_page("Browsing the corpus, the snapshots and the candidates")
+staff_required = staff_page("Changing things (importing, launching or controlling jobs, activating versions)")
+
+
+# --- The API ----------------------------------------------------------------------------------
+
+
+class _RolePermission(permissions.BasePermission):
+    """Reads need `read_role`, writes need staff; the 403 says which role is missing."""
+
+    read_role: Role = REVIEWER
+    reading = "Reading this"
+    message = REVIEWER.refusal(reading)
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
-            return is_reviewer(request.user)
-        return is_staff(request.user)
+            role, what = self.read_role, self.reading
+        else:
+            role, what = STAFF, "Changing data"
+        if role.allowed(request.user):
+            return True
+        self.message = role.refusal(what)  # DRF makes one permission object per request
+        return False
+
+
+class ReviewerReadStaffWrite(_RolePermission):
+    """Reviewers and staff read; only staff change anything."""
+
+
+class ExporterReadStaffWrite(_RolePermission):
+    """Bulk reading (lines, conversations, candidates, snapshots) needs the export permission or staff;
+    only staff change anything."""
+
+    read_role = EXPORTER
+    reading = "Reading the corpus, the candidates and the snapshots"
+    message = EXPORTER.refusal(reading)
 
 
 class IsReviewer(permissions.BasePermission):
-    message = "only reviewers (the Reviewers group) can review"
+    message = REVIEWER.refusal("Reviewing")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_reviewer(request.user)
 
 
 class CanExport(permissions.BasePermission):
-    message = f"downloading the data set needs the export permission ({EXPORT_PERMISSION}) or staff"
+    message = EXPORTER.refusal("Downloading a data set")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return can_export(request.user)

@@ -5,7 +5,6 @@ This page reads every stage, so it lives above them all, beside the site's home 
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,6 +13,7 @@ from django.urls import reverse
 from annotation.datasets.models import DatasetSnapshot
 from annotation.review.models import Candidate
 from annotation.review.stats import round_tallies
+from marisa_site.roles import reviewer_required
 from training.train.models import ModelVersion, TrainingJob
 
 
@@ -92,7 +92,7 @@ def _imported_rounds(tallies: dict) -> list[dict]:
     return rounds
 
 
-@login_required
+@reviewer_required
 def rounds(request: HttpRequest) -> HttpResponse:
     """Model version -> generation job -> reviews -> snapshot -> next training job, per round."""
 

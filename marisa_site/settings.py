@@ -3,19 +3,28 @@
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
-from marisa_site.env import env_bool, env_float, env_int, env_list, env_path, env_str
+from marisa_site.env import (
+    SettingsError,
+    env_bool,
+    env_file_text,
+    env_float,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env_path("MARISA_DATA_DIR", BASE_DIR / "var")
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
+SECRET_KEY = env_str("SECRET_KEY") or env_file_text("SECRET_KEY_FILE")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it (make up keeps one in var/secret_key) or set DJANGO_DEBUG=1."
+        raise SettingsError(
+            "SECRET_KEY is not set: run `make up` first (commands then find its key and the rest of its "
+            f"environment in {DATA_DIR / 'up.env'}), or set SECRET_KEY (or SECRET_KEY_FILE, or DJANGO_DEBUG=1)."
         )
     SECRET_KEY = "insecure-debug-only-key"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -65,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "marisa_site.context_processors.roles",
             ],
         },
     },
@@ -93,7 +103,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "ja"
+# One language and one labelled time zone on every page: the UI (and the admin) in English, times
+# in TIME_ZONE as "2026-12-01 22:05 JST" (marisa_site/formats). Corpus text stays as it is.
+LANGUAGE_CODE = "en"
+FORMAT_MODULE_PATH = ["marisa_site.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -148,6 +161,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's own three, with a JSON parser that answers JSON nested thousands deep with a 400 (rest.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "marisa_site.rest.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Oshaberi Marisa API",
@@ -180,8 +199,10 @@ MARISA_REVIEW_LEASE_SECONDS = env_int("MARISA_REVIEW_LEASE_SECONDS", 600, minimu
 MARISA_JOB_STALE_SECONDS = env_int("MARISA_JOB_STALE_SECONDS", 300, minimum=10)
 MARISA_HELD_OUT_SHARE = env_float("MARISA_HELD_OUT_SHARE", 0.1)
 
-LINE_CHANNEL_SECRET = env_str("LINE_CHANNEL_SECRET", "demo-channel-secret" if DEBUG else "")
-LINE_CHANNEL_ACCESS_TOKEN = env_str("LINE_CHANNEL_ACCESS_TOKEN", "demo-access-token" if DEBUG else "")
+# Unset: the channel is not configured and every webhook is refused, except in debug against the local
+# LINE stand-in (LINE_API_BASE_URL on 127.0.0.1, as `make up` starts it), where the demo values serve.
+LINE_CHANNEL_SECRET = env_str("LINE_CHANNEL_SECRET")
+LINE_CHANNEL_ACCESS_TOKEN = env_str("LINE_CHANNEL_ACCESS_TOKEN")
 LINE_API_BASE_URL = env_str("LINE_API_BASE_URL", "https://api.line.me")
 MARISA_MONTHLY_LIMIT = env_int("MARISA_MONTHLY_LIMIT", 200, minimum=0)
 MARISA_USER_MONTHLY_LIMIT = env_int("MARISA_USER_MONTHLY_LIMIT", None, minimum=0)
@@ -201,3 +222,59 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "CandidateStatusEnum": "annotation.review.models.Candidate.Status",
     "JobStatusEnum": "training.jobs.models.Job.Status",
 }
+
+# --- Hardening: login throttling (django-axes) and the Content-Security-Policy (django-csp) -----
+# Roles are in marisa_site/roles.py; a refused page renders templates/403.html with the reason.
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["axes", "csp"]
+# After WhiteNoise: static files need no policy; every page and API response gets one.
+_after_whitenoise = MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1
+MIDDLEWARE.insert(_after_whitenoise, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes asks: it turns a lockout into its page
+AUTHENTICATION_BACKENDS = [
+    "marisa_site.login_throttle.ThrottledLoginBackend",  # refuses a locked-out username + address first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock a username from one address after MARISA_LOGIN_FAILURE_LIMIT wrong passwords, for
+# MARISA_LOGIN_LOCKOUT_MINUTES (the login page and the admin's login alike); docs/operations.md.
+AXES_ENABLED = env_bool("MARISA_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("MARISA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+MARISA_LOGIN_LOCKOUT_MINUTES = env_int("MARISA_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=MARISA_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "marisa_site.login_throttle.lockout_response"
+# Behind a reverse proxy, how many: the client address is then taken from X-Forwarded-For (0: REMOTE_ADDR).
+MARISA_LOGIN_PROXY_COUNT = env_int("MARISA_LOGIN_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "marisa_site.login_throttle.client_ip"
+
+# Scripts, styles, images, fonts and XHR from this origin only; no inline script or style attribute, no eval.
+# The nonce is sent only on pages that use it (the API docs' one <style>).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env_str("MARISA_CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env_str("MARISA_CSP_REPORT_URI")]
+# Swagger UI: no online validator badge (an image from another site).
+SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": True, "validatorUrl": None}
+# django-axes logs lockouts as warnings; INFO would log every login.
+LOGGING["loggers"]["axes"] = {"level": env_str("MARISA_LOGIN_LOG_LEVEL", "WARNING")}
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    "marisa_site.browsable_api.BrowsableAPIRenderer",  # DRF's, without the inline <style> the CSP blocks
+]

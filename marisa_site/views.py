@@ -1,12 +1,13 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from line_bot.channel import status as line_channel_status
 from marisa_site.broker import broker_reachable
+from marisa_site.roles import reviewer_required
 
 
-@login_required
+@reviewer_required
 def home(request: HttpRequest) -> HttpResponse:
     from annotation.corpus.models import Line, Source
     from annotation.review.models import Candidate
@@ -32,6 +33,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_reachable(), "broker": broker_reachable()}
     down = [name for name, ok in checks.items() if not ok]
     body = {"status": "ok" if not down else "unavailable", "checks": checks}
+    # Informational: a site without a LINE channel is still up, but says why webhooks are refused.
+    body["line"] = line_channel_status()
     if down:
         body["down"] = down
         body["message"] = "unreachable: " + ", ".join(down)

@@ -1,6 +1,8 @@
 """REST API of the corpus: characters, sources (POST a file to import it), conversations and lines.
 
-Roles: reviewers (group Reviewers) and staff read; staff write. Anonymous callers get 401.
+Roles (marisa_site/roles.py): reviewers (group Reviewers) and staff read characters and sources; the
+conversations and lines (bulk reading of the corpus) need the export permission or staff; staff write.
+Anonymous callers get 401, users without the role 403.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from marisa_site.rest import (
     query_param,
     text_param,
 )
-from marisa_site.roles import ReviewerReadStaffWrite
+from marisa_site.roles import ExporterReadStaffWrite, ReviewerReadStaffWrite
 
 # --- Corpus -----------------------------------------------------------------------------------
 
@@ -106,9 +108,9 @@ def _import_upload(data: dict[str, Any], user: Any) -> Response:
 
 @extend_schema_view(list=extend_schema(parameters=[SOURCE_PARAM, SPEAKER_PARAM]))
 class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
-    """Conversations; the detail has the ordered lines."""
+    """Conversations; the detail has the ordered lines (the export permission or staff)."""
 
-    permission_classes = [ReviewerReadStaffWrite]
+    permission_classes = [ExporterReadStaffWrite]
     pagination_class = IdCursorPagination
 
     def get_serializer_class(self) -> type:
@@ -140,10 +142,11 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     )
 )
 class LineViewSet(viewsets.ReadOnlyModelViewSet):
-    """Dialogue lines across the corpus, filterable by speaker ("" = unknown), source and conversation."""
+    """Dialogue lines across the corpus, filterable by speaker ("" = unknown), source and conversation
+    (the export permission or staff)."""
 
     serializer_class = LineSerializer
-    permission_classes = [ReviewerReadStaffWrite]
+    permission_classes = [ExporterReadStaffWrite]
     pagination_class = LineCursorPagination
 
     def get_queryset(self) -> QuerySet:

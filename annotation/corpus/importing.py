@@ -15,13 +15,14 @@ from itertools import chain, islice
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from annotation.corpus.encoding import ImportFailed, TextStream, file_sha256, open_text
 from annotation.corpus.formats import FORMATS, detect_format, parse
 from annotation.corpus.formats.common import ParsedConversation, aozora_title
+from annotation.corpus.limits import TITLE_MAX, TITLE_TOO_LONG
 from annotation.corpus.models import Conversation, Line, Source
+from marisa_site.formats import time_label
 
 __all__ = ["DuplicateImport", "ImportFailed", "ImportResult", "import_path", "iter_import"]
 
@@ -82,7 +83,7 @@ class ImportResult:
 def _refuse_duplicate(sha256: str) -> None:
     earlier = Source.objects.filter(sha256=sha256).first()
     if earlier is not None:
-        when = timezone.localtime(earlier.imported_at).strftime("%Y-%m-%d %H:%M")
+        when = time_label(earlier.imported_at)
         raise DuplicateImport(
             f"this file was already imported as 「{earlier.title}」 on {when} (source #{earlier.pk})"
         )
@@ -121,7 +122,8 @@ def iter_import(
     the ImportResult, so a streaming response can report progress from the request's own thread (and
     its own transaction). Closing the generator early rolls the import back."""
     path = Path(path)
-    _check_request(path, fmt)
+    title = (title or "").strip()
+    _check_request(path, fmt, title)
     name = original_name or path.name
     stream = open_text(path, settings.MARISA_IMPORT_MAX_BYTES, progress=progress)
     sha256 = file_sha256(path)
@@ -131,7 +133,7 @@ def iter_import(
     kind = detect_format(name, head) if fmt == "auto" else fmt
     conversations = parse(chain(head, lines), kind)
     source = Source(
-        title=(title or "").strip() or aozora_title(head) or Path(name).stem or name,
+        title=title or aozora_title(head) or (Path(name).stem or name)[:TITLE_MAX],
         kind=kind,
         original_name=name[:300],
         encoding=stream.encoding,
@@ -141,23 +143,46 @@ def iter_import(
     )
     with _gc_paused():
         try:
-            with transaction.atomic(), _sqlite_cache(IMPORT_CACHE_KIB):
+            # The cache setting wraps the transaction: restoring it must not run inside a transaction
+            # that a failed statement has broken (that error would hide the real one).
+            with _sqlite_cache(IMPORT_CACHE_KIB), _busy_database(), transaction.atomic():
+                # Again inside the transaction: on SQLite it starts once earlier writers are done, so an
+                # identical upload that was stored meanwhile is named here (PostgreSQL: see below).
+                _refuse_duplicate(sha256)
                 source.save()
                 result = yield from _store_reporting(source, conversations, stream)
                 _check_complete(result, kind, stream, sha256)
                 source.conversation_count, source.line_count = result.conversations, result.lines
                 source.save(update_fields=["conversation_count", "line_count"])
         except IntegrityError:
-            _refuse_duplicate(sha256)  # another import of the same file won the race
+            # Another import of the same file committed while this one was storing (the unique sha256);
+            # the rollback is done, so the earlier import can be read and named.
+            _refuse_duplicate(sha256)
             raise
     return result
 
 
-def _check_request(path: Path, fmt: str) -> None:
+@contextmanager
+def _busy_database() -> Iterator[None]:
+    """SQLite lets one writer in at a time: an import that waited out the busy timeout behind another
+    big import is refused with a reason, not a server error."""
+    try:
+        yield
+    except OperationalError as exc:
+        if connection.vendor == "sqlite" and "locked" in str(exc):
+            raise ImportFailed("the database is busy storing another import; try again in a minute") from None
+        raise
+
+
+def _check_request(path: Path, fmt: str, title: str) -> None:
     if not path.is_file():
         raise ImportFailed(f"no such file: {path}")
     if fmt not in ("auto", *FORMATS):
         raise ImportFailed(f"unknown format {fmt!r}: choose one of auto, {', '.join(FORMATS)}")
+    if len(title) > TITLE_MAX:
+        raise ImportFailed(TITLE_TOO_LONG)
+    if "\x00" in title:
+        raise ImportFailed("a title must not contain NUL characters")
 
 
 @contextmanager

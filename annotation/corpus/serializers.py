@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from annotation.corpus.limits import TITLE_MAX, TITLE_TOO_LONG
 from annotation.corpus.models import Character, Conversation, Line, Source
 
 
@@ -41,7 +42,10 @@ class SourceSerializer(serializers.ModelSerializer):
 class SourceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="a script, Aozora Bunko text, JSONL or CSV file")
     format = serializers.ChoiceField(choices=["auto", "script", "aozora", "jsonl", "csv"], default="auto")
-    title = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    # The same limit and message as the upload page (the importer checks it for both).
+    title = serializers.CharField(
+        required=False, allow_blank=True, max_length=TITLE_MAX, error_messages={"max_length": TITLE_TOO_LONG}
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from annotation.corpus.formats import FORMATS
 from annotation.corpus.importing import ImportFailed, ImportResult, import_path, iter_import
 from annotation.corpus.models import Character, Conversation, Line, Source, line_separator
+from marisa_site.roles import export_required, staff_page
 from training.core.labels import trained_spans
 from training.core.textformat import CharacterSpec, Turn
 from training.core.textformat import render as render_training_text
@@ -64,14 +64,14 @@ def decorate(lines: list[Line], names: set[str]) -> list[Line]:
     return lines
 
 
-@login_required
+@export_required
 def source_list(request: HttpRequest) -> HttpResponse:
     # Counts are stored on Source at import time: the list never scans the lines.
     sources = Source.objects.select_related("imported_by")
     return render(request, "annotation/source_list.html", {"sources": sources})
 
 
-@login_required
+@export_required
 def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source.objects.select_related("imported_by"), pk=pk)
     character = Character.default()
@@ -101,7 +101,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "annotation/source_detail.html", context)
 
 
-@login_required
+@export_required
 def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conv = get_object_or_404(
         Conversation.objects.select_related("source").prefetch_related(
@@ -182,7 +182,7 @@ def _stream_import(upload: UploadedFile, fmt: str, title: str, user) -> Iterator
         yield _ndjson(_result_dict(result))
 
 
-@login_required
+@staff_page("Importing a file")
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     context = {"formats": ("auto", *FORMATS), "format": "auto", "title": ""}

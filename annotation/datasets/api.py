@@ -1,7 +1,7 @@
 """REST API of the data sets: dataset snapshots, their dataset cards and their exports (streamed).
 
-Roles: reviewers (group Reviewers) and staff read; staff create snapshots; downloads need the
-`annotation.export_dataset` permission or staff. Anonymous callers get 401.
+Roles (marisa_site/roles.py): reading snapshots (their stats hold corrections), their cards and downloads
+need the `annotation.export_dataset` permission or staff; staff create snapshots. Anonymous callers get 401.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from marisa_site.rest import (
     filter_dates,
     query_param,
 )
-from marisa_site.roles import CanExport, ReviewerReadStaffWrite
+from marisa_site.roles import CanExport, ExporterReadStaffWrite
 
 # --- Snapshots and exports --------------------------------------------------------------------
 
@@ -51,7 +51,7 @@ class SnapshotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Immutable, content-hashed data sets. POST makes one from the current data (or returns the
     existing snapshot with the same content, status 200 instead of 201)."""
 
-    permission_classes = [ReviewerReadStaffWrite]
+    permission_classes = [ExporterReadStaffWrite]
     pagination_class = IdCursorPagination
 
     def get_queryset(self) -> QuerySet:

@@ -1,10 +1,9 @@
-"""Snapshot pages: the list, one snapshot with what changed since the previous one, and "create" (staff)."""
+"""Snapshot pages: the list, one snapshot with what changed since the previous one (the export permission or
+staff: they show the corrections), and "create" (staff)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_POST
 from annotation.datasets.exports import FORMATS
 from annotation.datasets.models import DatasetSnapshot
 from annotation.datasets.snapshots import create_snapshot
-from marisa_site.roles import can_export
+from marisa_site.roles import export_required, staff_page
 
 CHANGE_ROWS = [
     ("added_corpus", "Conversations added"),
@@ -24,7 +23,7 @@ CHANGE_ROWS = [
 ]
 
 
-@login_required
+@export_required
 def snapshot_list(request: HttpRequest) -> HttpResponse:
     snapshots = DatasetSnapshot.objects.select_related("created_by", "character").order_by(
         "-created_at", "-id"
@@ -33,7 +32,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
     return render(request, "annotation/snapshot_list.html", {"rows": rows})
 
 
-@login_required
+@export_required
 def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     snap = get_object_or_404(
         DatasetSnapshot.objects.select_related("created_by", "character", "parent"), pk=pk
@@ -55,18 +54,16 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "changes": changes,
         "speakers": list((stats.get("speakers") or {}).items())[:30],
         "character_names": set((stats.get("character") or {}).get("names") or snap.character.names()),
-        "formats": FORMATS if can_export(request.user) else (),
+        "formats": FORMATS,
         # The versions trained on it, through the reverse relation: this stage sits below training.
         "versions": snap.model_versions.order_by("-created_at"),
     }
     return render(request, "annotation/snapshot_detail.html", context)
 
 
-@login_required
+@staff_page("Creating a snapshot")
 @require_POST
 def snapshot_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
-        raise PermissionDenied("only staff create snapshots")
     newest_before = DatasetSnapshot.objects.order_by("-id").values_list("id", flat=True).first() or 0
     snap = create_snapshot(user=request.user)
     if snap.pk <= newest_before:

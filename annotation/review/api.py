@@ -1,6 +1,8 @@
 """REST API of the review loop's material: question sets, questions, and candidates with their reviews.
 
-Roles: reviewers (group Reviewers) and staff read; staff write. Anonymous callers get 401.
+Roles (marisa_site/roles.py): reviewers (group Reviewers) and staff read question sets and questions; the
+candidates (bulk reading of the replies and their corrections) need the export permission or staff; staff
+write. Anonymous callers get 401, users without the role 403.
 Reviewing itself (claim, submit, undo) is the queue's API in queue_api.py.
 """
 
@@ -30,7 +32,7 @@ from marisa_site.rest import (
     int_param,
     query_param,
 )
-from marisa_site.roles import ReviewerReadStaffWrite
+from marisa_site.roles import ExporterReadStaffWrite, ReviewerReadStaffWrite
 
 # --- Questions and candidates -----------------------------------------------------------------
 
@@ -87,10 +89,11 @@ class QuestionViewSet(viewsets.ModelViewSet):
 class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
     """Model replies and their review state; the detail carries the review history.
 
-    Reviewing happens through the queue at /api/review/ (claim, submit).
+    Reviewing happens through the queue at /api/review/ (claim, submit): that is what a reviewer gets;
+    reading the candidates here needs the export permission or staff.
     """
 
-    permission_classes = [ReviewerReadStaffWrite]
+    permission_classes = [ExporterReadStaffWrite]
     pagination_class = IdCursorPagination
 
     def get_serializer_class(self) -> type:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from annotation.corpus.limits import SPEAKER_MAX, SPEAKER_TOO_LONG
 from annotation.corpus.models import Line
 from annotation.review.models import LineSkip
 from annotation.review.queue import CLAIM_ATTEMPTS, Conflict, _expiry
@@ -71,8 +72,10 @@ def assign(line_id: int, user, speaker: str) -> Line:
     speaker = speaker.strip()
     if not speaker:
         raise ValueError("choose a speaker or type a name")
-    if len(speaker) > 100:
-        raise ValueError("a speaker name is at most 100 characters")
+    if len(speaker) > SPEAKER_MAX:
+        raise ValueError(SPEAKER_TOO_LONG)
+    if "\x00" in speaker:
+        raise ValueError("a speaker name must not contain NUL characters")
     updated = Line.objects.filter(pk=line_id, speaker=UNKNOWN, lease_owner=user).update(
         speaker=speaker, speaker_by=Line.SpeakerBy.REVIEWER, lease_owner=None, lease_expires_at=None
     )
@@ -85,8 +88,15 @@ def assign(line_id: int, user, speaker: str) -> Line:
 
 
 def skip_line(line_id: int, user) -> None:
+    """Not offered to this reviewer again; a line that does not exist (any more) needs no skip."""
     Line.objects.filter(pk=line_id, lease_owner=user).update(lease_owner=None, lease_expires_at=None)
-    LineSkip.objects.get_or_create(line_id=line_id, user=user)
+    if not Line.objects.filter(pk=line_id).exists():
+        return
+    try:
+        with transaction.atomic():
+            LineSkip.objects.get_or_create(line_id=line_id, user=user)
+    except IntegrityError:  # its source was deleted meanwhile
+        pass
 
 
 def speakers_for(line: Line, limit: int = 9) -> list[str]:

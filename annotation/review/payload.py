@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from annotation.corpus.models import Character
 from annotation.review.models import Candidate, ReviewAction
+from marisa_site.formats import time_label
 
 
 def _iso(value) -> str | None:
@@ -25,6 +26,7 @@ def history(cand: Candidate) -> list[dict]:
             "action": a.action,
             "user": a.user.username if a.user else "",
             "at": _iso(a.created_at),
+            "at_label": time_label(a.created_at),  # in TIME_ZONE, labelled: what the page shows
             "status_before": a.status_before,
             "status_after": a.status_after,
             "text_before": a.text_before,

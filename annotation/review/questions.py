@@ -17,6 +17,14 @@ from django.db import transaction
 from django.db.models import Max
 
 from annotation.corpus.encoding import ImportFailed, detect_encoding
+from annotation.corpus.limits import SPEAKER_MAX, SPEAKER_TOO_LONG
+from annotation.review.limits import (
+    CONTEXT_TOO_LONG,
+    CONTEXT_TOO_MANY,
+    CONTEXT_TURNS_MAX,
+    QUESTION_MAX,
+    QUESTION_TOO_LONG,
+)
 from annotation.review.models import Question, QuestionSet
 
 # Question files are small; a larger file is almost certainly the wrong file (a corpus, a binary).
@@ -129,12 +137,32 @@ def _looks_like_jsonl(path: Path, text: str) -> bool:
 def parse_text(text: str) -> list[ParsedQuestion]:
     """One question per line; blank lines and lines starting with # are skipped."""
     out = []
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip(_TRIM)
         if not line.strip() or line.startswith("#"):
             continue
-        out.append(ParsedQuestion(line))
+        out.append(ParsedQuestion(_checked(line, f"line {number}")))
     return out
+
+
+def _checked(text: str, where: str) -> str:
+    if len(text) > QUESTION_MAX:
+        raise QuestionImportError(f"{where}: {QUESTION_TOO_LONG}")
+    if "\x00" in text:
+        raise QuestionImportError(f"{where}: a question must not contain NUL characters")
+    return text
+
+
+def _loads(text: str, number: int | None = None) -> object:
+    """json.loads; a failure names the line (`number`, else the line the error is on)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise QuestionImportError(f"line {number or exc.lineno}: not valid JSON ({exc.msg})")
+    except (RecursionError, ValueError):  # nested thousands deep, or a number of thousands of digits
+        raise QuestionImportError(
+            f"line {number or 1}: not valid JSON (nested too deeply, or a number too long)"
+        )
 
 
 def parse_jsonl(text: str) -> list[ParsedQuestion]:
@@ -149,19 +177,12 @@ def parse_jsonl(text: str) -> list[ParsedQuestion]:
         line = raw.strip(_TRIM)
         if not line or line.startswith("#"):
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise QuestionImportError(f"line {number}: not valid JSON ({exc.msg})")
-        out.append(_question_from_object(obj, number))
+        out.append(_question_from_object(_loads(line, number), number))
     return out
 
 
 def _parse_json_array(text: str) -> list[ParsedQuestion]:
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise QuestionImportError(f"line {exc.lineno}: not valid JSON ({exc.msg})")
+    items = _loads(text)
     if not isinstance(items, list):
         raise QuestionImportError("expected a JSON array of questions")
     out = []
@@ -178,7 +199,9 @@ def _question_from_object(obj: object, number: int, where: str = "line") -> Pars
     text = obj.get("question", obj.get("text"))
     if not isinstance(text, str) or not text.strip():
         raise QuestionImportError(f'{where} {number}: needs a non-empty "question" (or "text") string')
-    return ParsedQuestion(text.strip(_TRIM), _context(obj.get("context"), f"{where} {number}"))
+    return ParsedQuestion(
+        _checked(text.strip(_TRIM), f"{where} {number}"), _context(obj.get("context"), f"{where} {number}")
+    )
 
 
 def _context(value: object, where: str) -> list[dict]:
@@ -186,6 +209,8 @@ def _context(value: object, where: str) -> list[dict]:
         return []
     if not isinstance(value, list):
         raise QuestionImportError(f'{where}: "context" must be a list of {{"speaker", "text"}} objects')
+    if len(value) > CONTEXT_TURNS_MAX:
+        raise QuestionImportError(f"{where}: {CONTEXT_TOO_MANY}")
     turns = []
     for turn in value:
         if (
@@ -196,6 +221,10 @@ def _context(value: object, where: str) -> list[dict]:
             raise QuestionImportError(
                 f'{where}: each "context" turn must be an object with "speaker" and "text" strings'
             )
+        if len(turn["text"]) > QUESTION_MAX:
+            raise QuestionImportError(f"{where}: {CONTEXT_TOO_LONG}")
+        if len(turn["speaker"]) > SPEAKER_MAX:
+            raise QuestionImportError(f"{where}: {SPEAKER_TOO_LONG}")
         turns.append({"speaker": turn["speaker"], "text": turn["text"]})
     return turns
 

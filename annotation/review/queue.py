@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from annotation.review.limits import REASON_MAX, REASON_TOO_LONG, REPLY_MAX, REPLY_TOO_LONG
 from annotation.review.models import Candidate, CandidateSkip, ReviewAction
 from annotation.review.queue_db import run_prepared as _run_prepared
 from annotation.review.queue_db import write_gate
@@ -35,7 +36,7 @@ class Conflict(Exception):
 
 
 class InvalidSubmit(ValueError):
-    """A malformed submit (unknown action, empty or multi-line reply): HTTP 400."""
+    """A malformed submit (unknown action, empty, multi-line or too long reply, too long reason): HTTP 400."""
 
 
 def lease_seconds() -> int:
@@ -216,6 +217,11 @@ def submit(
     cand = _current(candidate_id)
     if cand is None:
         raise Conflict("this candidate no longer exists")
+    # The model's own reply may be longer (an imported candidate): accepting it as it is stays possible.
+    if text is not None and len(text) > REPLY_MAX and text != cand.text:
+        raise InvalidSubmit(REPLY_TOO_LONG)
+    if len(reason) > REASON_MAX:
+        raise InvalidSubmit(REASON_TOO_LONG)
     status, final = _decide(cand, action, text)
     if action == "edit" and status == Candidate.Status.ACCEPTED:
         action = "accept"  # nothing was changed: say so in the history

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from annotation.review import queue
 from annotation.review.models import Candidate
 from annotation.review.payload import candidate_payload, conflict_payload
+from marisa_site.rest import INT_MAX
 from marisa_site.roles import IsReviewer
 
 
@@ -35,6 +36,7 @@ class HistorySerializer(serializers.Serializer):
     action = serializers.CharField()
     user = serializers.CharField(allow_blank=True)
     at = serializers.DateTimeField()
+    at_label = serializers.CharField(help_text='"at" in the server\'s time zone, e.g. "2026-12-01 22:05 JST"')
     status_before = serializers.CharField()
     status_after = serializers.CharField()
     text_before = serializers.CharField(allow_blank=True)
@@ -67,9 +69,12 @@ class ReviewItemSerializer(serializers.Serializer):
 
 
 class SubmitSerializer(serializers.Serializer):
+    """The lengths of text and reason are the queue's to check (annotation/review/limits.py), so the
+    review page and a script get the same {"detail": ...} for them."""
+
     action = serializers.ChoiceField(choices=sorted(queue.DECISIONS))
     text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    version = serializers.IntegerField(min_value=0)
+    version = serializers.IntegerField(min_value=0, max_value=INT_MAX)  # Candidate.version's column
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -7,12 +7,24 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotation.corpus.limits import SPEAKER_MAX, SPEAKER_TOO_LONG
+from annotation.review.limits import (
+    CONTEXT_TOO_LONG,
+    CONTEXT_TOO_MANY,
+    CONTEXT_TURNS_MAX,
+    QUESTION_MAX,
+    QUESTION_TOO_LONG,
+)
 from annotation.review.models import Candidate, Question, QuestionSet, ReviewAction
 
 
 class QuestionContextTurnSerializer(serializers.Serializer):
-    speaker = serializers.CharField(max_length=100, allow_blank=True)
-    text = serializers.CharField(trim_whitespace=False)
+    speaker = serializers.CharField(
+        max_length=SPEAKER_MAX, allow_blank=True, error_messages={"max_length": SPEAKER_TOO_LONG}
+    )
+    text = serializers.CharField(
+        trim_whitespace=False, max_length=QUESTION_MAX, error_messages={"max_length": CONTEXT_TOO_LONG}
+    )
 
 
 class QuestionSetSerializer(serializers.ModelSerializer):
@@ -29,8 +41,15 @@ class QuestionSetSerializer(serializers.ModelSerializer):
 
 
 class QuestionSerializer(serializers.ModelSerializer):
-    context = QuestionContextTurnSerializer(many=True, required=False)
-    text = serializers.CharField(trim_whitespace=False)
+    context = QuestionContextTurnSerializer(
+        many=True,
+        required=False,
+        max_length=CONTEXT_TURNS_MAX,
+        error_messages={"max_length": CONTEXT_TOO_MANY},
+    )
+    text = serializers.CharField(
+        trim_whitespace=False, max_length=QUESTION_MAX, error_messages={"max_length": QUESTION_TOO_LONG}
+    )
 
     class Meta:
         model = Question

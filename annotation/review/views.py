@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -26,7 +25,7 @@ def review(request: HttpRequest) -> HttpResponse:
     return render(request, "annotation/review.html", context)
 
 
-@login_required
+@reviewer_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     rounds = sorted(round_tallies().values(), key=lambda t: t.label)
     context = {"all": status_counts(), "reviewers": reviewer_tallies(), "rounds": rounds}

@@ -22,7 +22,7 @@
   function bubble(m) {
     const div = document.createElement("div");
     div.className = "bubble " + m.direction + (m.status === "failed" || m.status === "send_failed" ? " failed" : "");
-    div.textContent = m.text || (m.kind === "non_text" ? "（スタンプ・画像）" : "");
+    div.textContent = m.text || (m.kind === "non_text" ? "(sticker or image)" : "");
     const meta = document.createElement("span");
     meta.className = "meta";
     const bits = [m.kind, m.status_label];
@@ -53,7 +53,7 @@
       // Keep re-reading from the first message still on its way, so its status updates in place.
       lastId = firstPending !== null ? firstPending - 1 : maxId;
       if (data.messages.length) chat.scrollTop = chat.scrollHeight;
-      typing.textContent = data.pending ? "魔理沙が考え中…" : "";
+      typing.textContent = data.pending ? "Marisa is thinking…" : "";
       remaining.textContent = data.remaining;
     } catch (err) {
       typing.textContent = "";

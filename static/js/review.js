@@ -163,7 +163,7 @@
       const li = el("li", undefined, h.undone ? "undone" : "");
       li.appendChild(el("b", h.action));
       li.appendChild(el("span", ` by ${h.user} `));
-      li.appendChild(el("span", new Date(h.at).toLocaleString(), "muted"));
+      li.appendChild(el("span", h.at_label || h.at, "muted"));  // the server's zone, labelled
       if (h.text_after) li.appendChild(el("div", "→ " + h.text_after));
       if (h.reason) li.appendChild(el("div", h.reason, "muted"));
       list.appendChild(li);

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from training.generate.models import GenerationJob
-from training.jobs.serializers import JOB_FIELDS
+from training.jobs.serializers import JOB_FIELDS, StaffTracebackMixin
 
 
-class GenerationJobSerializer(serializers.ModelSerializer):
+class GenerationJobSerializer(StaffTracebackMixin, serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     percent = serializers.IntegerField(read_only=True)
 

@@ -1,6 +1,6 @@
 """Generation pages: the job list of both stages, launch, the live generation job page.
 
-Logged-in users watch; staff launch, cancel and resume. No ML imports here.
+Reviewers watch (tracebacks are for staff); staff launch, cancel and resume. No ML imports here.
 """
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from marisa_site.roles import staff_required
+from marisa_site.roles import is_staff, reviewer_required, staff_page
 from training.generate.forms import GenerationLaunchForm
 from training.generate.models import GenerationJob
 from training.generate.run import launch_generation_job
@@ -22,7 +21,7 @@ from training.jobs.views import back_to, control_job
 from training.train.models import ModelVersion, TrainingJob
 
 
-@login_required
+@reviewer_required
 def job_list(request: HttpRequest) -> HttpResponse:
     """Training and generation jobs on one page (here, in the upper of the two stages)."""
     context = {
@@ -35,7 +34,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "training/job_list.html", context)
 
 
-@staff_required
+@staff_page("Launching a generation job")
 def generation_launch(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = GenerationLaunchForm(request.POST)
@@ -58,35 +57,36 @@ def generation_launch(request: HttpRequest) -> HttpResponse:
     return render(request, "training/generation_launch.html", {"form": form})
 
 
-def _generation_context(job: GenerationJob) -> dict[str, Any]:
+def _generation_context(request: HttpRequest, job: GenerationJob) -> dict[str, Any]:
     return {
         "job": job,
         "can_resume": job.resumable and job.status in (Job.Status.FAILED, Job.Status.CANCELLED),
+        "show_traceback": is_staff(request.user),
     }
 
 
-@login_required
+@reviewer_required
 def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(GenerationJob.objects.select_related("model_version", "question_set"), pk=pk)
-    context = _generation_context(job)
+    context = _generation_context(request, job)
     context["samples"] = job.candidates.select_related("question").order_by("id")[:20]
     return render(request, "training/generation_detail.html", context)
 
 
-@login_required
+@reviewer_required
 def generation_progress(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(GenerationJob, pk=pk)
-    return render(request, "training/_generation_progress.html", _generation_context(job))
+    return render(request, "training/_generation_progress.html", _generation_context(request, job))
 
 
-@staff_required
+@staff_page("Cancelling a job")
 @require_POST
 def generation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     control_job(request, get_object_or_404(GenerationJob, pk=pk), "cancel")
     return back_to(request, "training:generation", pk)
 
 
-@staff_required
+@staff_page("Resuming a job")
 @require_POST
 def generation_resume(request: HttpRequest, pk: int) -> HttpResponse:
     control_job(request, get_object_or_404(GenerationJob, pk=pk), "resume")

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 
 from annotation.datasets.models import DatasetSnapshot
+from marisa_site.formats import time_label
 from training.train.launch import default_train_params
 
 
@@ -15,7 +16,7 @@ class SnapshotChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: DatasetSnapshot) -> str:
         return (
             f"#{obj.pk} {obj.sha256[:10]} · {obj.conversation_count} conversations, "
-            f"{obj.correction_count} corrections · {obj.created_at:%Y-%m-%d %H:%M}"
+            f"{obj.correction_count} corrections · {time_label(obj.created_at)}"
         )
 
 

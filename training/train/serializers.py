@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from training.jobs.serializers import JOB_FIELDS
+from training.jobs.serializers import JOB_FIELDS, StaffTracebackMixin
 from training.train.models import ModelVersion, TrainingJob
 
 
-class TrainingJobSerializer(serializers.ModelSerializer):
+class TrainingJobSerializer(StaffTracebackMixin, serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     percent = serializers.IntegerField(read_only=True)
 

@@ -1,6 +1,6 @@
 """Training pages: launch (and a snapshot to launch from), the live job page, model versions.
 
-Logged-in users watch; staff launch, cancel, resume and activate. No ML imports here.
+Reviewers watch (tracebacks are for staff); staff launch, cancel, resume and activate. No ML imports here.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from annotation.datasets.models import DatasetSnapshot
-from marisa_site.roles import staff_required
+from marisa_site.roles import is_staff, reviewer_required, staff_page
 from training.jobs.models import Job
 from training.jobs.views import back_to, control_job
 from training.train.forms import TrainingLaunchForm
@@ -26,7 +25,7 @@ from training.train.metrics import flat_metrics, headline_metrics
 from training.train.models import ModelVersion, TrainingJob
 
 
-@staff_required
+@staff_page("Launching a training job")
 def launch(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TrainingLaunchForm(request.POST)
@@ -46,7 +45,7 @@ def launch(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@staff_page("Creating a snapshot")
 @require_POST
 def create_snapshot(request: HttpRequest) -> HttpResponse:
     from annotation.datasets.snapshots import create_snapshot as make
@@ -58,7 +57,7 @@ def create_snapshot(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('training:launch')}?snapshot={snapshot.pk}")
 
 
-def _job_context(job: TrainingJob) -> dict[str, Any]:
+def _job_context(request: HttpRequest, job: TrainingJob) -> dict[str, Any]:
     version = ModelVersion.objects.filter(training_job=job).first()
     return {
         "job": job,
@@ -66,37 +65,38 @@ def _job_context(job: TrainingJob) -> dict[str, Any]:
         "headline": headline_metrics(version.metrics) if version else [],
         "loss_svg": mark_safe(loss_svg(job.loss_history)),  # built from numbers only
         "can_resume": job.resumable and job.status in (Job.Status.FAILED, Job.Status.CANCELLED),
+        "show_traceback": is_staff(request.user),
     }
 
 
-@login_required
+@reviewer_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(TrainingJob.objects.select_related("snapshot", "created_by"), pk=pk)
-    return render(request, "training/job_detail.html", _job_context(job))
+    return render(request, "training/job_detail.html", _job_context(request, job))
 
 
-@login_required
+@reviewer_required
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The live part of the job page, polled by htmx while the job runs."""
     job = get_object_or_404(TrainingJob, pk=pk)
-    return render(request, "training/_job_progress.html", _job_context(job))
+    return render(request, "training/_job_progress.html", _job_context(request, job))
 
 
-@staff_required
+@staff_page("Cancelling a job")
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     control_job(request, get_object_or_404(TrainingJob, pk=pk), "cancel")
     return back_to(request, "training:job", pk)
 
 
-@staff_required
+@staff_page("Resuming a job")
 @require_POST
 def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     control_job(request, get_object_or_404(TrainingJob, pk=pk), "resume")
     return back_to(request, "training:job", pk)
 
 
-@login_required
+@reviewer_required
 def versions(request: HttpRequest) -> HttpResponse:
     rows = list(ModelVersion.objects.select_related("snapshot", "training_job"))
     for row in rows:
@@ -105,7 +105,7 @@ def versions(request: HttpRequest) -> HttpResponse:
     return render(request, "training/versions.html", {"versions": rows})
 
 
-@staff_required
+@staff_page("Activating a model version")
 @require_POST
 def version_activate(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, pk=pk)

@@ -106,13 +106,23 @@ def aozora_title(head: Sequence[str]) -> str | None:
     return None
 
 
+# A trailing note in brackets is an off-stage voice or a direction (名前（声）, 霊夢(小声で)); a group of
+# digits only is no note but part of the name (男（30）, alert(43)) and stays.
+SPEAKER_NOTE_RE = re.compile(r"[（(](?![0-9０-９]+[）)]$)[^（()）]*[）)]$")
+# Line breaks, tabs and runs of spaces inside a name become one space; the full-width space is data.
+INNER_SPACE_RE = re.compile(r"[^\S\u3000]+")
+
+
 def clean_speaker(name: str) -> str:
-    """Whitespace trimmed; an off-stage voice (名前の声, 名前（声）) is that speaker's line."""
+    """Spaces trimmed at the ends; an off-stage voice (名前の声, 名前（声）) is that speaker's line.
+
+    Otherwise the name is kept as written: full-width letters and spaces are data (NFKC is for matching
+    only), and a trailing group of digits (男（30）) is part of the name."""
     name = name.strip(SPACES)
-    name = re.sub(r"[（(][^）)]*[）)]$", "", name).strip(SPACES)
+    name = SPEAKER_NOTE_RE.sub("", name).strip(SPACES)
     if name.endswith("の声") and len(name) > 2:
         name = name[:-2]
-    return " ".join(name.split())
+    return INNER_SPACE_RE.sub(" ", name)
 
 
 SCENE_HEADING_RE = re.compile(

@@ -16,7 +16,8 @@ SCRIPT = "魔理沙「よう、霊夢。暇そうだな」\nまりさ「借り�
 
 @pytest.fixture
 def user_client(client):
-    client.force_login(make_user("reader"))
+    # Importing is for staff; the corpus pages need the export permission, which staff have too.
+    client.force_login(make_user("reader", "staff"))
     return client
 
 

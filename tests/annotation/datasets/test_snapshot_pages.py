@@ -25,15 +25,26 @@ def test_staff_create_a_snapshot_from_the_page(client) -> None:  # noqa: ANN001
     assert "Nothing changed" in again and DatasetSnapshot.objects.count() == 1
 
 
-def test_reviewer_sees_snapshots_but_cannot_create(client) -> None:  # noqa: ANN001
+def test_exporter_sees_snapshots_but_cannot_create(client) -> None:  # noqa: ANN001
+    seed_corpus()
+    snap = create_snapshot()
+    client.force_login(make_user("exp", "exporter"))
+    page = client.get("/corpus/snapshots/").content.decode()
+    assert f"#{snap.pk}" in page and "Create snapshot" not in page
+    refused = client.post("/corpus/snapshots/create/")
+    assert refused.status_code == 403 and "Creating a snapshot needs staff status" in refused.content.decode()
+    assert DatasetSnapshot.objects.count() == 1
+
+
+def test_reviewer_without_the_export_permission_is_refused_the_snapshot_pages(client) -> None:  # noqa: ANN001
     seed_corpus()
     snap = create_snapshot()
     client.force_login(make_user("rev", "reviewer"))
-    page = client.get("/corpus/snapshots/").content.decode()
-    assert f"#{snap.pk}" in page and "Create snapshot" not in page
+    for url in ("/corpus/snapshots/", f"/corpus/snapshots/{snap.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "Can export data sets" in response.content.decode()  # they show every correction
     assert client.post("/corpus/snapshots/create/").status_code == 403
-    detail = client.get(f"/corpus/snapshots/{snap.pk}/").content.decode()
-    assert "Download" not in detail  # no export permission
 
 
 def test_detail_shows_what_changed_since_the_previous_snapshot(client) -> None:  # noqa: ANN001

@@ -7,6 +7,7 @@ get the same item; Enter during IME composition never submits; a stale submit sh
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from annotation.review.models import Candidate, ReviewAction
 from tests.factories import make_candidates, make_reviewer, password_for
@@ -47,14 +48,14 @@ def test_reviewer_edits_sees_diff_accepts_by_keyboard_and_undoes(browser, live_s
     assert "Accept with edits" in page.text_content("#accept-btn")
     page.focus("#editor")
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.getElementById('item-id').textContent === '{second.pk}'")
+    expect(page.locator("#item-id")).to_have_text(str(second.pk), timeout=15000)
     got = Candidate.objects.get(pk=first.pk)
     assert (got.status, got.final_text) == ("edited", "キノコ鍋だぜ0")
     assert "accepted with edits" in page.text_content("#flash")
 
     page.keyboard.press("Escape")  # leave the editor: Ctrl+Z outside it undoes the submit
     page.keyboard.press("Control+z")
-    page.wait_for_function(f"document.getElementById('item-id').textContent === '{first.pk}'")
+    expect(page.locator("#item-id")).to_have_text(str(first.pk), timeout=15000)
     assert page.input_value("#editor") == "キノコ鍋だぜ0"  # the reviewer's own text comes back
     got = Candidate.objects.get(pk=first.pk)
     assert (got.status, got.final_text, got.lease_owner.username) == ("pending", "", "alice")
@@ -94,7 +95,7 @@ def test_enter_during_ime_composition_never_submits(browser, live_server) -> Non
     page.focus("#editor")
     page.keyboard.press("Enter")
     page.wait_for_selector("#flash:not([hidden])")
-    page.wait_for_function(f"document.getElementById('item-id').textContent !== '{first.pk}'")
+    expect(page.locator("#item-id")).not_to_have_text(str(first.pk), timeout=15000)
     assert list(ReviewAction.objects.values_list("candidate_id", "action")) == [(first.pk, "edit")]
 
 

@@ -49,7 +49,9 @@ def test_generation_launch_stores_sampling_and_shows_progress() -> None:
     assert job.sampling["temperature"] == 0.7 and job.sampling["do_sample"] is True
     html = staff.get(reverse("training:generation_progress", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in html and "candidates" in html
-    assert client_for(make_user("r")).get(reverse("training:generation_launch")).status_code == 403
+    assert (
+        client_for(make_user("r", "reviewer")).get(reverse("training:generation_launch")).status_code == 403
+    )
 
 
 def test_job_list_shows_both_kinds_of_job() -> None:
@@ -74,7 +76,7 @@ def test_generation_page_shows_the_first_candidates_and_sampling() -> None:
         sampling={"temperature": 0.1, "top_k": 20},
     )
     make_candidate(questions.questions.get(), "大好きだぜ", model_version=version, generation_job=job)
-    html = client_for(make_user("viewer")).get(reverse("training:generation", args=[job.pk]))
+    html = client_for(make_user("viewer", "reviewer")).get(reverse("training:generation", args=[job.pk]))
     text = html.content.decode()
     assert "キノコは好き？" in text and "大好きだぜ" in text and "top_k" in text
     assert "hx-trigger" not in text  # finished: no polling

@@ -30,9 +30,11 @@ def test_pages_need_a_login() -> None:
 
 def test_launching_requires_staff() -> None:
     snapshot = make_snapshot()
-    reviewer = client_for(make_user("reviewer"))
+    reviewer = client_for(make_user("reviewer", "reviewer"))
     assert reviewer.get(reverse("training:jobs")).status_code == 200
-    assert reviewer.get(reverse("training:launch")).status_code == 403
+    refused = reviewer.get(reverse("training:launch"))
+    assert refused.status_code == 403
+    assert "Launching a training job needs staff status" in refused.content.decode()  # says why
     response = reviewer.post(reverse("training:launch"), {"snapshot": snapshot.pk})
     assert response.status_code == 403
     assert reviewer.post(reverse("training:create_snapshot")).status_code == 403
@@ -74,10 +76,10 @@ def test_progress_partial_polls_while_running_and_draws_the_loss_curve() -> None
         eta_seconds=125,
         loss_history=[[1, 3.2], [2, 2.9], [3, 2.5]],
     )
-    client = client_for(make_user("viewer"))
+    client = client_for(make_user("viewer", "reviewer"))
     html = client.get(reverse("training:job_progress", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in html
-    assert "width: 25%" in html and "2 min 05 s" in html
+    assert 'aria-valuenow="25"' in html and 'value="25"' in html and "2 min 05 s" in html
     assert "<svg" in html and "<polyline" in html
     assert "Cancel" not in html  # the viewer is not staff
     staff_html = client_for(make_staff()).get(reverse("training:job", args=[job.pk])).content.decode()
@@ -95,6 +97,9 @@ def test_finished_partial_stops_polling_and_shows_the_error_and_traceback() -> N
     assert "hx-trigger" not in html
     assert "ran out of memory" in html and "Traceback (most recent call last)" in html
     assert "Resume from the last checkpoint" in html
+    reviewer_html = client_for(make_user("viewer", "reviewer")).get(reverse("training:job", args=[job.pk]))
+    assert "ran out of memory" in reviewer_html.content.decode()  # the reason in words: for everyone
+    assert "Traceback (most recent call last)" not in reviewer_html.content.decode()  # staff only
 
 
 def test_cancel_and_resume_buttons_change_the_job() -> None:
@@ -121,7 +126,7 @@ def test_versions_page_shows_metrics_and_activates() -> None:
     response = staff.post(reverse("training:version_activate", args=[new.pk]))
     assert response.status_code == 302
     assert ModelVersion.active() == new
-    reviewer = client_for(make_user("r"))
+    reviewer = client_for(make_user("r", "reviewer"))
     assert reviewer.post(reverse("training:version_activate", args=[old.pk])).status_code == 403
     assert ModelVersion.active() == new
 

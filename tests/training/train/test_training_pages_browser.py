@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.factories import make_job, make_staff, password_for
 from training.jobs.models import Job
@@ -35,7 +36,8 @@ def test_job_page_follows_progress_then_stops_polling_and_cancel_works(browser, 
     TrainingJob.objects.filter(pk=job.pk).update(
         step=7, loss=2.1, loss_history=[[1, 3.0], [4, 2.5], [7, 2.1]], heartbeat_at=timezone.now()
     )
-    page.wait_for_function("document.querySelector('#job-progress .job-step').textContent === '7'")
+    # (expect, not wait_for_function: the site's Content-Security-Policy forbids the eval that one needs)
+    expect(page.locator("#job-progress .job-step")).to_have_text("7", timeout=15000)
     assert page.get_attribute("#job-progress [role=progressbar]", "aria-valuenow") == "70"
     assert page.locator("#job-progress svg.loss-chart polyline").count() == 1
 

@@ -41,7 +41,9 @@ class Command(BaseCommand):
         character = character_spec(version.snapshot.character if version.snapshot else None)
         self.stdout.write(f"loading {version.name} ({version.base_model}) ...")
         generator = load_generator(version, options["load_in_4bit"])
-        self.stdout.write("話しかけてください。/reset で履歴を消去、/quit か Ctrl-D で終了。")
+        self.stdout.write(
+            f"Talk to {character.prompt_name}: /reset forgets the history, /quit or Ctrl-D ends."
+        )
         history: list[Any] = []
         while True:
             self.stdout.write(f"{character.user_name}> ", ending="")

@@ -1,0 +1,16 @@
+"""What every page's template knows of the user's roles (marisa_site.roles): the navigation uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest
+
+from marisa_site.roles import is_reviewer, is_staff
+
+
+def roles(request: HttpRequest) -> dict[str, Callable[[], bool]]:
+    """`is_reviewer` and `is_staff`, asked only when a template looks (templates call callables)."""
+    user: Any = getattr(request, "user", None)
+    return {"is_reviewer": lambda: is_reviewer(user), "is_staff": lambda: is_staff(user)}
