@@ -10,14 +10,13 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
 from marisa_site.roles import is_staff, reviewer_required, staff_page
 from training.generate.forms import GenerationLaunchForm
 from training.generate.models import GenerationJob
 from training.generate.run import launch_generation_job
 from training.jobs.models import Job
-from training.jobs.views import back_to, control_job
+from training.jobs.views import control_view
 from training.train.models import ModelVersion, TrainingJob
 
 
@@ -79,15 +78,7 @@ def generation_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "training/_generation_progress.html", _generation_context(request, job))
 
 
-@staff_page("Cancelling a job")
-@require_POST
-def generation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    control_job(request, get_object_or_404(GenerationJob, pk=pk), "cancel")
-    return back_to(request, "training:generation", pk)
+generation_cancel = control_view(GenerationJob, "cancel", "training:generation")
 
 
-@staff_page("Resuming a job")
-@require_POST
-def generation_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    control_job(request, get_object_or_404(GenerationJob, pk=pk), "resume")
-    return back_to(request, "training:generation", pk)
+generation_resume = control_view(GenerationJob, "resume", "training:generation")

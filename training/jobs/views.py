@@ -5,11 +5,17 @@ No ML imports here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
 
+from marisa_site.roles import staff_page
 from training.jobs.models import Job
+
+CONTROL_PAGES = {"cancel": "Cancelling a job", "resume": "Resuming a job"}
 
 
 def control_job(request: HttpRequest, job: Job, action: str) -> None:
@@ -33,3 +39,16 @@ def back_to(request: HttpRequest, default: str, pk: int) -> HttpResponse:
         response["HX-Refresh"] = "true"
         return response
     return redirect(default, pk=pk)
+
+
+def control_view(model: type[Job], action: str, page: str) -> Callable[[HttpRequest, int], HttpResponse]:
+    """The staff-only POST view that cancels or resumes one job of `model`, then shows its `page` again."""
+
+    @staff_page(CONTROL_PAGES[action])
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        control_job(request, get_object_or_404(model, pk=pk), action)
+        return back_to(request, page, pk)
+
+    view.__name__ = f"{model.__name__.lower()}_{action}"
+    return view

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from annotation.datasets.models import DatasetSnapshot
 from marisa_site.roles import is_staff, reviewer_required, staff_page
 from training.jobs.models import Job
-from training.jobs.views import back_to, control_job
+from training.jobs.views import control_view
 from training.train.forms import TrainingLaunchForm
 from training.train.launch import launch_training_job
 from training.train.loss_chart import loss_svg
@@ -82,18 +82,10 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "training/_job_progress.html", _job_context(request, job))
 
 
-@staff_page("Cancelling a job")
-@require_POST
-def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    control_job(request, get_object_or_404(TrainingJob, pk=pk), "cancel")
-    return back_to(request, "training:job", pk)
+job_cancel = control_view(TrainingJob, "cancel", "training:job")
 
 
-@staff_page("Resuming a job")
-@require_POST
-def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    control_job(request, get_object_or_404(TrainingJob, pk=pk), "resume")
-    return back_to(request, "training:job", pk)
+job_resume = control_view(TrainingJob, "resume", "training:job")
 
 
 @reviewer_required
