@@ -174,6 +174,24 @@ def make_source(
     return source
 
 
+def make_sparse_source(scenes: int = 40, speaking_every: int = 8, title: str = "まばらな台本") -> Source:
+    """A source in which most scenes lack her: she speaks (three lines) only in every `speaking_every`-th."""
+    dialogue: list[list[Turn]] = []
+    for i in range(scenes):
+        if i % speaking_every == 0:
+            dialogue.append(
+                [
+                    ("霊夢", f"場面{i}、何の用？"),
+                    ("魔理沙", f"場面{i}だぜ"),
+                    ("魔理沙", f"場面{i}、また来るぜ"),
+                    ("魔理沙", f"場面{i}、じゃあな"),
+                ]
+            )
+        else:
+            dialogue.append([("霊夢", f"場面{i}、いい天気ね"), ("咲夜", f"場面{i}、お茶をどうぞ")])
+    return make_source(dialogue, title=title)
+
+
 def seed_corpus() -> Character:
     """The default character and a small source (博麗神社) of two conversations, five lines."""
     character = make_character()

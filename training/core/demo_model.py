@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from training.core.eval_choice import DEFAULT_SHARE, choose_positions
 from training.core.textformat import NAME_DELIMITER
 
 DEMO_SEPARATOR = "\n"
@@ -25,6 +26,11 @@ VOCAB_SIZE = 2000  # including the 256 byte-fallback tokens
 SEED = 1234
 # Files whose presence means a complete build (written last: config/weights, then the marker).
 MARKER = "demo_model.json"
+# Raised when a build changes what the model saw, so a model built by an older builder is rebuilt.
+# 2: the demo corpus's evaluation scenes are left out of pretraining.
+BUILD_VERSION = 2
+# The demo corpus writes her as 魔理沙; these are the default character's spellings (annotation.corpus).
+DEMO_CHARACTER_NAMES = frozenset({"魔理沙", "霧雨魔理沙", "まりさ"})
 
 # 名前「台詞」, 名前：台詞 or 名前: 台詞 — the script formats of the bundled corpus.
 _SCRIPT_LINE = re.compile(r"^(?P<name>[^「」：:\s（(]{1,20})(?:「(?P<q>.*)」|[：:]\s?(?P<c>.*))$")
@@ -44,9 +50,46 @@ def corpus_lines(corpus_path: Path) -> Iterator[tuple[str, str]]:
             yield match.group("name"), text
 
 
-def training_text(corpus_path: Path) -> list[str]:
-    """Corpus lines rendered as the training format `名前: 台詞` (separator "\\n" added by the caller)."""
-    lines = [f"{name}{NAME_DELIMITER}{text}" for name, text in corpus_lines(corpus_path)]
+def corpus_scenes(corpus_path: Path) -> list[list[tuple[str, str]]]:
+    """The corpus's scenes (one per `■` heading), each its (speaker, utterance) pairs.
+
+    The importer makes exactly one conversation of each of the bundled corpus's scenes, in this order
+    (tests/training/core/test_demo_eval_scenes.py checks), so a scene's index is its conversation position.
+    """
+    scenes: list[list[tuple[str, str]]] = []
+    for raw in corpus_path.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("■") or not scenes:
+            scenes.append([])
+        match = _SCRIPT_LINE.match(raw.strip())
+        if match:
+            text = match.group("q") if match.group("q") is not None else match.group("c")
+            scenes[-1].append((match.group("name"), text))
+    return [scene for scene in scenes if scene]
+
+
+def evaluation_scenes(corpus_path: Path, share: float = DEFAULT_SHARE) -> list[int]:
+    """The scenes the evaluation set pins for this file, by the rule the training stage uses."""
+    import hashlib
+
+    sha256 = hashlib.sha256(Path(corpus_path).read_bytes()).hexdigest()
+    scenes = corpus_scenes(Path(corpus_path))
+    counts = [(i, sum(name in DEMO_CHARACTER_NAMES for name, _ in scene)) for i, scene in enumerate(scenes)]
+    return choose_positions(sha256, counts, share)
+
+
+def training_text(corpus_path: Path, share: float = DEFAULT_SHARE) -> list[str]:
+    """Corpus lines rendered as the training format `名前: 台詞` (separator "\\n" added by the caller).
+
+    The evaluation scenes are left out: a base model that saw them would make every version's held-out
+    figures look better than they are.
+    """
+    held = set(evaluation_scenes(corpus_path, share))
+    lines = [
+        f"{name}{NAME_DELIMITER}{text}"
+        for i, scene in enumerate(corpus_scenes(Path(corpus_path)))
+        if i not in held
+        for name, text in scene
+    ]
     if not lines:
         raise ValueError(f"{corpus_path} holds no script lines such as 魔理沙「よう」")
     return lines
@@ -155,6 +198,8 @@ def build_demo_model(
     model = LlamaForCausalLM(_demo_config(tokenizer))
     loss = _pretrain_on_one_thread(model, blocks, steps, batch_size, progress)
     info = {
+        "build_version": BUILD_VERSION,
+        "evaluation_scenes": evaluation_scenes(Path(corpus_path)),
         "line_separator": DEMO_SEPARATOR,
         "corpus": str(corpus_path),
         "lines": len(lines),
@@ -223,8 +268,15 @@ def _save_atomically(out_dir: Path, model: Any, tokenizer: Any, info: dict[str, 
 
 
 def is_complete(out_dir: Path) -> bool:
+    """A finished build by this builder version (an older one saw the evaluation scenes: rebuild)."""
     out_dir = Path(out_dir)
-    return (out_dir / MARKER).is_file() and (out_dir / "config.json").is_file()
+    if not ((out_dir / MARKER).is_file() and (out_dir / "config.json").is_file()):
+        return False
+    try:
+        info = json.loads((out_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and info.get("build_version") == BUILD_VERSION
 
 
 def ensure_demo_model(out_dir: Path, corpus_path: Path, progress: Progress | None = None) -> Path:

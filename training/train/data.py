@@ -1,13 +1,12 @@
-"""What a training job reads: the snapshot's conversations as turns, split into train and held out."""
+"""What a training job reads: the snapshot's conversations as turns, split on the evaluation set."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
+from training.train.eval_set import ensure_eval_set, held_out_keys, text_digest
 
 
 @dataclass
@@ -18,30 +17,28 @@ class SplitData:
     held_out_ids: list[str]
 
 
-def _held_out_key(conversation_id: str) -> float:
-    digest = hashlib.sha256(str(conversation_id).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+def split_on_eval_set(items: Iterable[tuple[str, list[Any]]], ids: set[str], digests: set[str]) -> SplitData:
+    """Hold out exactly the evaluation set's conversations; train on everything else.
 
-
-def split_held_out(items: Iterable[tuple[str, list[Any]]], share: float | None = None) -> SplitData:
-    """Deterministic by conversation id hash: the same conversation is always on the same side.
-
-    With two or more conversations and a positive share, at least one is held out (the one with the
-    smallest hash), so evaluation always has something to measure.
+    A corpus record is held out when its id is a pinned conversation's row today, or when its words match
+    a pinned conversation (an older snapshot names rows that a re-import has since replaced).
     """
-    share = settings.MARISA_HELD_OUT_SHARE if share is None else share
-    keyed = [(_held_out_key(cid), cid, turns) for cid, turns in items]
-    held = [k for k in keyed if k[0] < share]
-    if not held and share > 0 and len(keyed) >= 2:
-        held = [min(keyed, key=lambda k: k[0])]
-    held_ids = {k[1] for k in held}
-    train = [k for k in keyed if k[1] not in held_ids]
-    return SplitData(
-        train=[k[2] for k in train],
-        held_out=[k[2] for k in held],
-        train_ids=[k[1] for k in train],
-        held_out_ids=[k[1] for k in held],
-    )
+    split = SplitData([], [], [], [])
+    for cid, turns in items:
+        pinned = cid in ids or (cid.startswith("conv-") and text_digest(t.text for t in turns) in digests)
+        (split.held_out if pinned else split.train).append(turns)
+        (split.held_out_ids if pinned else split.train_ids).append(cid)
+    return split
+
+
+def split_snapshot(snapshot: Any) -> SplitData:
+    """The snapshot split on its character's evaluation set (chosen here the first time it is needed)."""
+    from annotation.corpus.models import Character
+
+    character = snapshot.character or Character.default()
+    ensure_eval_set(character)
+    ids, digests = held_out_keys(character)
+    return split_on_eval_set(snapshot_conversations(snapshot), ids, digests)
 
 
 def snapshot_conversations(snapshot: Any) -> list[tuple[str, list[Any]]]:

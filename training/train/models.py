@@ -80,3 +80,42 @@ class ModelVersion(models.Model):
             ModelVersion.objects.filter(is_active=True).exclude(pk=self.pk).update(is_active=False)
             ModelVersion.objects.filter(pk=self.pk).update(is_active=True)
         self.is_active = True
+
+
+class EvalSource(models.Model):
+    """A source the evaluation set has chosen from, at a share: a source not listed here is not covered yet.
+
+    Kept by the file's sha256 (not the Source row), so re-importing the same file finds its choice again.
+    """
+
+    character = models.ForeignKey("annotation.Character", on_delete=models.CASCADE, related_name="+")
+    source_sha256 = models.CharField(max_length=64)
+    share = models.FloatField()
+    her_lines_total = models.PositiveIntegerField(default=0)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["character", "source_sha256"], name="eval_source_once")
+        ]
+
+
+class EvalConversation(models.Model):
+    """One pinned held-out conversation: never trained on, in any round, while it is in the set."""
+
+    character = models.ForeignKey("annotation.Character", on_delete=models.CASCADE, related_name="+")
+    source_sha256 = models.CharField(max_length=64)
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=300, blank=True)
+    her_lines = models.PositiveIntegerField(default=0)
+    # sha256 of the line texts: finds the conversation in an older snapshot whose conversation ids are gone.
+    text_digest = models.CharField(max_length=64, db_index=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source_sha256", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["character", "source_sha256", "position"], name="eval_conversation_once"
+            )
+        ]

@@ -1,4 +1,4 @@
-"""Running one TrainingJob on a worker: snapshot -> held-out split -> QLoRA -> ModelVersion.
+"""Running one TrainingJob on a worker: snapshot -> split on the evaluation set -> QLoRA -> ModelVersion.
 
 Run by the Celery task `training.train.tasks.run_training_job` (on a worker, or here for `manage.py train
 --wait --inline`), which claims the job, beats its heartbeat and records a failure. torch and the ML core are imported here, inside functions.
@@ -15,7 +15,7 @@ from django.conf import settings
 
 from training.jobs.models import Job
 from training.train.checkpoints import discard_incomplete_checkpoints, find_checkpoint
-from training.train.data import character_spec, snapshot_conversations, split_held_out
+from training.train.data import character_spec, split_snapshot
 from training.train.models import ModelVersion, TrainingJob
 from training.train.params import job_dir
 from training.train.progress import JobHooks, ProgressListener
@@ -78,7 +78,7 @@ def _train(job: TrainingJob, hooks: JobHooks) -> None:
     from training.core.qlora import train
 
     job.set_phase("reading the dataset snapshot")
-    split = split_held_out(snapshot_conversations(job.snapshot))
+    split = split_snapshot(job.snapshot)
     if not split.train:
         raise ValueError(f"{job.snapshot} has no conversations to train on: import a corpus first")
     character = character_spec(job.snapshot.character)
@@ -149,7 +149,7 @@ def dry_run(snapshot: Any, base_model: str | None, max_seq_length: int | None = 
     """The training data set built exactly as a job would, reported without training."""
     from training.core.labels import build_examples, dry_run_report
 
-    split = split_held_out(snapshot_conversations(snapshot))
+    split = split_snapshot(snapshot)
     spec = base_model_spec(base_model or settings.MARISA_BASE_MODEL)
     tokenizer = load_tokenizer(spec)
     max_length = max_seq_length or spec.max_seq_length

@@ -11,6 +11,7 @@ urlpatterns = [
     path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
     path("jobs/<int:pk>/resume/", views.job_resume, name="job_resume"),
+    path("eval-set/", views.eval_set, name="eval_set"),
     path("versions/", views.versions, name="versions"),
     path("versions/<int:pk>/activate/", views.version_activate, name="version_activate"),
 ]

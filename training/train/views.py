@@ -14,15 +14,17 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from annotation.corpus.models import Character, Source
 from annotation.datasets.models import DatasetSnapshot
-from marisa_site.roles import is_staff, reviewer_required, staff_page
+from marisa_site.roles import export_page, is_staff, reviewer_required, staff_page
 from training.jobs.models import Job
 from training.jobs.views import control_view
+from training.train.eval_set import her_held_lines, is_pinned, measure_warning, uncovered_sources
 from training.train.forms import TrainingLaunchForm
 from training.train.launch import launch_training_job
 from training.train.loss_chart import loss_svg
 from training.train.metrics import flat_metrics, headline_metrics
-from training.train.models import ModelVersion, TrainingJob
+from training.train.models import EvalConversation, ModelVersion, TrainingJob
 
 
 @staff_page("Launching a training job")
@@ -41,7 +43,11 @@ def launch(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "training/launch.html",
-        {"form": form, "has_snapshots": DatasetSnapshot.objects.exists()},
+        {
+            "form": form,
+            "has_snapshots": DatasetSnapshot.objects.exists(),
+            "eval_warning": measure_warning(),
+        },
     )
 
 
@@ -72,7 +78,9 @@ def _job_context(request: HttpRequest, job: TrainingJob) -> dict[str, Any]:
 @reviewer_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(TrainingJob.objects.select_related("snapshot", "created_by"), pk=pk)
-    return render(request, "training/job_detail.html", _job_context(request, job))
+    context = _job_context(request, job)
+    context["eval_warning"] = measure_warning(job.snapshot.character)
+    return render(request, "training/job_detail.html", context)
 
 
 @reviewer_required
@@ -104,3 +112,25 @@ def version_activate(request: HttpRequest, pk: int) -> HttpResponse:
     version.activate()
     messages.success(request, f"{version.name} is now the active version (the bot answers with it).")
     return redirect("training:versions")
+
+
+@export_page("Reading the evaluation set (her held-out conversations)")
+def eval_set(request: HttpRequest) -> HttpResponse:
+    """The pinned held-out conversations: corpus text, so the export role reads it, like the corpus pages."""
+    character = Character.default()
+    rows = list(EvalConversation.objects.filter(character=character))
+    titles = dict(Source.objects.values_list("sha256", "title"))
+    for row in rows:
+        row.source_title = titles.get(row.source_sha256, "(source no longer imported)")
+    return render(
+        request,
+        "training/eval_set.html",
+        {
+            "character": character,
+            "rows": rows,
+            "pinned": is_pinned(character),
+            "her_lines": her_held_lines(character),
+            "eval_warning": measure_warning(character),
+            "uncovered": uncovered_sources(character),
+        },
+    )

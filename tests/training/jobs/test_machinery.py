@@ -1,4 +1,4 @@
-"""Job machinery without a model: claim, progress hooks, cancel, resume, failure, reaper, split."""
+"""Job machinery without a model: claim, progress hooks, cancel, resume, failure, reaper (the split: tests/training/train/test_eval_set.py)."""
 
 from __future__ import annotations
 
@@ -18,29 +18,11 @@ from tests.factories import make_generation_job, make_job, make_snapshot, make_v
 from training.jobs.models import Job
 from training.jobs.tasks import reap_stale_jobs, send_unsent_jobs
 from training.train.checkpoints import discard_incomplete_checkpoints, find_checkpoint
-from training.train.data import split_held_out
 from training.train.launch import launch_training_job
 from training.train.models import ModelVersion, TrainingJob
 from training.train.progress import JobHooks
 
 pytestmark = pytest.mark.django_db
-
-
-def test_split_held_out_is_deterministic_and_keeps_a_share() -> None:
-    items = [(f"conv-{i}", [f"turns {i}"]) for i in range(400)]
-    first = split_held_out(items, share=0.1)
-    again = split_held_out(list(reversed(items)), share=0.1)
-    assert set(first.held_out_ids) == set(again.held_out_ids)
-    assert 20 <= len(first.held_out) <= 60
-    assert set(first.train_ids).isdisjoint(first.held_out_ids)
-    assert len(first.train) + len(first.held_out) == 400
-
-
-def test_split_held_out_always_holds_one_out_of_two() -> None:
-    split = split_held_out([("a", ["x"]), ("b", ["y"])], share=0.01)
-    assert len(split.held_out) == 1 and len(split.train) == 1
-    assert split_held_out([("a", ["x"])], share=0.5).train == [["x"]]
-    assert split_held_out([("a", ["x"]), ("b", ["y"])], share=0).held_out == []
 
 
 def test_claim_takes_a_queued_job_once() -> None:

@@ -1,0 +1,58 @@
+"""`manage.py eval_set [--grow [--share S]] [--json]`: show, pin or grow the evaluation set."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = (
+        "Show the evaluation set (pinning it the first time); --grow adds sources imported since, "
+        "and with --share above the set's share more of every source."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--grow", action="store_true", help="add to the set (it never shrinks)")
+        parser.add_argument(
+            "--share", type=float, default=None, help="share of her lines (MARISA_HELD_OUT_SHARE)"
+        )
+        parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from annotation.corpus.models import Character
+        from training.train.eval_set import (
+            ensure_eval_set,
+            grow,
+            her_held_lines,
+            measure_warning,
+            uncovered_sources,
+        )
+        from training.train.models import EvalConversation
+
+        character = Character.default()
+        added = 0
+        if options["grow"]:
+            added = len(grow(character, options["share"]).added)
+        else:
+            ensure_eval_set(character)
+        summary = {
+            "conversations": EvalConversation.objects.filter(character=character).count(),
+            "her_lines": her_held_lines(character),
+            "added": added,
+            "uncovered_sources": [s.title for s in uncovered_sources(character)],
+            "warning": measure_warning(character),
+        }
+        self.stderr.write(
+            f"evaluation set: {summary['conversations']} conversations, {summary['her_lines']} of "
+            f"{character.prompt_name}'s lines ({added} conversations added)"
+        )
+        if added:
+            # Every version's held-out figures were measured on the smaller set: they are not comparable.
+            self.stderr.write("the set grew: every model version needs re-scoring on it")
+        if summary["warning"]:
+            self.stderr.write(self.style.WARNING(str(summary["warning"])))
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, ensure_ascii=False))
