@@ -19,7 +19,7 @@ def flat_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def headline_metrics(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
     """The figures that compare versions: training loss and the held-out evaluation's scalars."""
     flat = flat_metrics(metrics)
-    keys = ["train_loss"] + [k for k in flat if k.startswith("eval.")]
+    keys = ["train_loss", "eval_set_her_lines"] + [k for k in flat if k.startswith("eval.")]
     return [
         (METRIC_LABELS.get(k, k.removeprefix("eval.").replace("_", " ")), flat[k])
         for k in keys
@@ -37,4 +37,5 @@ METRIC_LABELS = {
     "eval.style_prompts": "style prompts",
     "eval.style_marker_rate": "style-marker rate",
     "eval.base_style_marker_rate": "base model style-marker rate",
+    "eval_set_her_lines": "her lines in the evaluation set",
 }

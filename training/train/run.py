@@ -16,6 +16,7 @@ from django.conf import settings
 from training.jobs.models import Job
 from training.train.checkpoints import discard_incomplete_checkpoints, find_checkpoint
 from training.train.data import character_spec, split_snapshot
+from training.train.eval_set import her_held_lines
 from training.train.models import ModelVersion, TrainingJob
 from training.train.params import job_dir
 from training.train.progress import JobHooks, ProgressListener
@@ -112,6 +113,8 @@ def _record_version(job: TrainingJob, spec: Any, config: Any, result: Any, split
     metrics = dict(result.metrics or {})
     metrics.setdefault("train_conversations", len(split.train))
     metrics.setdefault("held_out_conversations", len(split.held_out))
+    # Which evaluation set the held-out figures were measured on: after `eval_set --grow` they differ.
+    metrics["eval_set_her_lines"] = her_held_lines(job.snapshot.character)
     version, _ = ModelVersion.objects.update_or_create(
         training_job=job,
         defaults={

@@ -79,7 +79,7 @@ def test_the_set_grows_only_on_request() -> None:
     ensure_eval_set(character)
     assert set(EvalConversation.objects.values_list("source_sha256", "position")) == before
     out, err = StringIO(), StringIO()
-    call_command("eval_set", "--grow", "--json", stdout=out, stderr=err)
+    call_command("eval_set", "--grow", "--no-rescore", "--json", stdout=out, stderr=err)
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["added"] >= 1 and summary["uncovered_sources"] == []
     after = set(EvalConversation.objects.values_list("source_sha256", "position"))

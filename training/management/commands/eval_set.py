@@ -1,4 +1,8 @@
-"""`manage.py eval_set [--grow [--share S]] [--json]`: show, pin or grow the evaluation set."""
+"""`manage.py eval_set [--grow [--share S] [--no-rescore]] [--json]`: show, pin or grow the evaluation set.
+
+Growing re-scores every model version whose adapter is on disk, here in this process (a worker's GPU is
+not needed for the demo model; for a 7B base run it where the GPU is).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--share", type=float, default=None, help="share of her lines (MARISA_HELD_OUT_SHARE)"
         )
+        parser.add_argument(
+            "--no-rescore", action="store_true", help="grow without re-scoring the versions (say so later)"
+        )
         parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,21 +45,32 @@ class Command(BaseCommand):
             added = len(grow(character, options["share"]).added)
         else:
             ensure_eval_set(character)
+        rescored = self._rescore(character) if added and not options["no_rescore"] else []
         summary = {
             "conversations": EvalConversation.objects.filter(character=character).count(),
             "her_lines": her_held_lines(character),
             "added": added,
             "uncovered_sources": [s.title for s in uncovered_sources(character)],
             "warning": measure_warning(character),
+            "rescored": rescored,
         }
         self.stderr.write(
             f"evaluation set: {summary['conversations']} conversations, {summary['her_lines']} of "
             f"{character.prompt_name}'s lines ({added} conversations added)"
         )
-        if added:
+        if added and options["no_rescore"]:
             # Every version's held-out figures were measured on the smaller set: they are not comparable.
             self.stderr.write("the set grew: every model version needs re-scoring on it")
         if summary["warning"]:
             self.stderr.write(self.style.WARNING(str(summary["warning"])))
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
+
+    def _rescore(self, character: Any) -> list[dict[str, Any]]:
+        from training.train.rescore import rescore_versions
+
+        self.stderr.write("the set grew: re-scoring every model version on it")
+        report = rescore_versions(character)
+        for row in report:
+            self.stderr.write(f"  {row['version']}: {'re-scored' if row['rescored'] else row['why']}")
+        return report
