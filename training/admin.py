@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from training.generate.models import GenerationJob
-from training.train.models import ModelVersion, TrainingJob
+from training.train.models import EvalConversation, ModelVersion, TrainingJob
 
 JOB_READONLY = (
     "status",
@@ -86,3 +86,20 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     readonly_fields = ("is_active", "created_at")
     actions = [activate_version]
+
+
+@admin.register(EvalConversation)
+class EvalConversationAdmin(admin.ModelAdmin):
+    """Read-only: the set is pinned, and changes only through `manage.py eval_set --grow`."""
+
+    list_display = ("character", "source_sha256", "position", "title", "her_lines", "added_at")
+    list_filter = ("character",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

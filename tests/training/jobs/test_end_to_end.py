@@ -91,6 +91,8 @@ def test_training_job_on_a_worker_makes_an_active_version_that_chats_and_generat
     assert Path(version.adapter_dir, "adapter_config.json").is_file()
     assert Path(version.adapter_dir).is_relative_to(Path(job.output_dir))
     assert version.metrics["steps"] == 4 and version.metrics["eval"]
+    # The evaluation set holds her lines, so the held-out figures are measured (not "—").
+    assert version.metrics["held_out_conversations"] >= 1 and version.metrics["eval"]["loss"] is not None
     assert version.config["load_in_4bit"] is True and version.line_separator == "\n"
 
     out = StringIO()
