@@ -1,34 +1,39 @@
-"""What the webhook does with each event: record it once, then answer, count, queue or ignore.
+"""What the webhook does with a body of events: record each once, then answer, count, queue or ignore.
 
-Every event is handled in one transaction that starts by inserting its webhookEventId: a
-redelivery (or a concurrent duplicate) fails that insert and changes nothing. Work for the
-Celery worker is queued with `on_commit`, so a rolled-back event never produces a reply.
+A whole body is handled in one transaction with a few bulk statements, however many events it holds:
+
+1. the chats and users its events come from are read, and the new ones created, in one go;
+2. each event is decided in order, in memory (a `Plan`): what to store, what to answer;
+3. the events and the users' messages are inserted with `bulk_create`;
+4. each text message that asks for a generation takes one quota step (the conditional UPDATE of
+   quota.py, in body order, so the quota stays exact); a refused one is closed and answered so;
+5. the bot's fixed answers are inserted, and after the commit the ids of everything to generate or
+   send go to the background publisher (publish.py) in one call: the request never waits for the broker.
+
+Each event is recorded once by its webhookEventId (unique): a redelivery, or a second copy in the same
+body, is answered "duplicate" and changes nothing. When a copy committed by another request at the
+same moment makes the insert fail, the body is handled again with that copy known.
 Nothing here imports torch or loads a model.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import unicodedata
-import uuid
-from dataclasses import dataclass
+import threading
+from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError, connection, transaction
 
 from line_bot import quota, replies
+from line_bot.decide import dispatch
 from line_bot.models import Chat, LineUser, Message, WebhookEvent
+from line_bot.plan import Ask, Plan, source_ids, wants_origin
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Origin:
-    chat: Chat
-    sender: LineUser | None
+ATTEMPTS = 3  # tries of one body when concurrent copies of its events keep arriving
 
 
 def event_id(event: object) -> str:
@@ -40,225 +45,159 @@ def event_id(event: object) -> str:
     return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()[:56]
 
 
-def _source_ids(event: object) -> tuple[str, str, str | None]:
-    """(source type, chat id, user id) of an event's source; ("", "", None) when there is none."""
-    source = getattr(event, "source", None)
-    if source is None:
-        return "", "", None
-    kind = getattr(source, "type", "") or ""
-    user_id = getattr(source, "user_id", None)
-    chat_id = getattr(source, "group_id", None) or getattr(source, "room_id", None) or user_id or ""
-    return kind, chat_id, user_id
-
-
-def _origin(event: object) -> Origin | None:
-    kind, chat_id, user_id = _source_ids(event)
-    if not chat_id or kind not in Chat.Kind.values:
-        return None
-    # get_or_create also settles two first messages from the same newcomer arriving at once.
-    chat, _ = Chat.objects.get_or_create(line_id=chat_id, defaults={"kind": kind})
-    sender = LineUser.objects.get_or_create(line_id=user_id)[0] if user_id else None
-    return Origin(chat, sender)
-
-
 def handle_events(events: list) -> list[str]:
-    return [handle_event(event) for event in events]
-
-
-def handle_event(event: object) -> str:
-    """Handle one event exactly once; returns what was done (also stored on the WebhookEvent)."""
-    kind, chat_id, _ = _source_ids(event)
-    delivery_context = getattr(event, "delivery_context", None)
-    try:
-        with transaction.atomic():
-            record = WebhookEvent.objects.create(
-                webhook_event_id=event_id(event),
-                event_type=str(getattr(event, "type", "") or "unknown")[:40],
-                source_type=kind[:10],
-                source_id=chat_id[:64],
-                is_redelivery=bool(getattr(delivery_context, "is_redelivery", False)),
-                timestamp_ms=int(getattr(event, "timestamp", 0) or 0),
+    """Handle a body's events, each exactly once; returns what was done with each (stored on its row)."""
+    if not events:
+        return []
+    ids = [event_id(event) for event in events]
+    known: set[str] = set()
+    for attempt in range(ATTEMPTS):
+        try:
+            return _handle(events, ids, known)
+        except IntegrityError:
+            forget_known()  # a remembered chat or user may have been deleted meanwhile
+            found = set(
+                WebhookEvent.objects.filter(webhook_event_id__in=set(ids)).values_list(
+                    "webhook_event_id", flat=True
+                )
             )
-            outcome = _dispatch(event, record)
-            WebhookEvent.objects.filter(pk=record.pk).update(outcome=outcome)
-    except IntegrityError:
-        if WebhookEvent.objects.filter(webhook_event_id=event_id(event)).exists():
-            return "duplicate"
-        raise  # not a redelivery but a bug: a 500 makes LINE deliver the event again
-    return outcome
+            if attempt == ATTEMPTS - 1 or (found <= known and attempt > 0):
+                raise  # not a copy of one of these events but a bug: a 500 makes LINE deliver the body again
+            known = found
+    raise AssertionError("unreachable")
 
 
-def _dispatch(event: object, record: WebhookEvent) -> str:
-    event_type = getattr(event, "type", "")
-    if (
-        getattr(event, "mode", None) is not None
-        and str(getattr(event.mode, "value", event.mode)) == "standby"
-    ):
-        return "standby"  # another channel answers this chat (module mode)
-    if event_type == "follow":
-        return _on_follow(event, record)
-    if event_type == "unfollow":
-        return _on_unfollow(event)
-    if event_type == "join":
-        origin = _origin(event)
-        if origin is None:
-            return "ignored"
-        _queue_canned(origin, record, event, Message.Kind.GREETING, replies.GROUP_GREETING)
-        return "greeted"
-    if event_type == "message":
-        return _on_message(event, record)
-    return "ignored"
+def _handle(events: list, ids: list[str], known: set[str]) -> list[str]:
+    from line_bot import publish, tasks
+
+    plan = Plan()
+    chats, users = _origins_wanted(events)
+    plan.origins, plan.users = _read(Chat, chats), _read(LineUser, users)
+    _create_missing(Chat, chats, plan.origins)
+    _create_missing(LineUser, users, plan.users)
+    seen = set(known)
+    by_event: list[WebhookEvent | None] = []
+    for event, eid in zip(events, ids, strict=True):  # decided in memory, before the transaction
+        if eid in seen:
+            by_event.append(None)
+            continue
+        seen.add(eid)
+        record = _record(event, eid)
+        record.outcome = dispatch(event, record, plan)
+        plan.records.append(record)
+        by_event.append(record)
+    with _one_writer(), transaction.atomic():
+        _save(plan)
+        jobs = [publish.Job(tasks.send_message, (m.pk,)) for m in plan.answers]
+        jobs += [publish.Job(tasks.generate_reply, (m.pk,)) for m in plan.allowed]
+        if jobs:
+            transaction.on_commit(lambda: publish.submit(jobs))
+    return [record.outcome if record is not None else "duplicate" for record in by_event]
 
 
-def _on_follow(event: object, record: WebhookEvent) -> str:
-    origin = _origin(event)
-    if origin is None or origin.sender is None:
-        return "ignored"
-    LineUser.objects.filter(pk=origin.sender.pk).update(
-        is_following=True, followed_at=timezone.now(), unfollowed_at=None
-    )
-    _queue_canned(origin, record, event, Message.Kind.GREETING, replies.GREETING)
-    return "greeted"
+_sqlite_writer = threading.Lock()
 
 
-def _on_unfollow(event: object) -> str:
-    _, _, user_id = _source_ids(event)
-    if not user_id:
-        return "ignored"
-    user, _ = LineUser.objects.get_or_create(line_id=user_id)
-    LineUser.objects.filter(pk=user.pk).update(is_following=False, unfollowed_at=timezone.now())
-    return "unfollowed"
+def _one_writer():
+    """SQLite lets one transaction write at a time and makes the others poll with sleeps (1, 2, 5 ...
+    100 ms): the threads of one process take turns on a lock instead, so the database's own lock is
+    contended by processes only. PostgreSQL locks rows: nothing to do."""
+    return _sqlite_writer if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
-def _addressed_text(event: object, origin: Origin, text: str) -> str | None:
-    """The text meant for the bot, or None when a group message is not addressed to it."""
-    if origin.chat.kind == Chat.Kind.USER or settings.LINE_GROUP_MODE == "always":
-        return text
-    if settings.LINE_GROUP_MODE == "never":
-        return None
-    mention = getattr(getattr(event, "message", None), "mention", None)
-    for mentionee in getattr(mention, "mentionees", None) or []:
-        if getattr(mentionee, "is_self", False):
-            start, end = mentionee.index, mentionee.index + mentionee.length
-            return (text[:start] + text[end:]).strip()
-    normalized = unicodedata.normalize("NFKC", text).lstrip()
-    for trigger in settings.LINE_GROUP_TRIGGERS:
-        trig = unicodedata.normalize("NFKC", trigger)
-        if trig and normalized.startswith(trig):
-            # Drop the name as typed (NFKC keeps the length for these names) and the punctuation after it.
-            rest = text.lstrip()[len(trigger) :]
-            return rest.lstrip(" 　、,，:：!！").strip() or rest.strip()
-    return None
-
-
-def _command(text: str) -> str | None:
-    word = replies.normalize_word(text)
-    table = {
-        "reset": settings.LINE_COMMAND_RESET,
-        "remaining": settings.LINE_COMMAND_REMAINING,
-        "help": settings.LINE_COMMAND_HELP,
-    }
-    for name, words in table.items():
-        if word in {replies.normalize_word(w) for w in words}:
-            return name
-    return None
-
-
-def _inbound(
-    origin: Origin, record: WebhookEvent, event: object, kind: str, text: str, status: str
-) -> Message:
-    return Message.objects.create(
-        chat=origin.chat,
-        sender=origin.sender,
-        direction=Message.Direction.IN,
-        kind=kind,
-        status=status,
-        text=text,
-        event=record,
-        reply_token=getattr(event, "reply_token", None) or "",
-        received_at=timezone.now(),
+def _record(event: object, eid: str) -> WebhookEvent:
+    kind, chat_id, _ = source_ids(event)
+    delivery_context = getattr(event, "delivery_context", None)
+    return WebhookEvent(
+        webhook_event_id=eid,
+        event_type=str(getattr(event, "type", "") or "unknown")[:40],
+        source_type=kind[:10],
+        source_id=chat_id[:64],
+        is_redelivery=bool(getattr(delivery_context, "is_redelivery", False)),
+        timestamp_ms=int(getattr(event, "timestamp", 0) or 0),
     )
 
 
-def _enqueue(task_name: str, message_id: int) -> None:
-    """Publish after commit; a broker outage must not fail the webhook (the sweeper requeues later)."""
-    from line_bot.publish import enqueue
-
-    try:
-        enqueue(task_name, message_id)
-    except Exception:
-        log.exception("could not queue %s for LINE message %s; the sweeper will retry", task_name, message_id)
-
-
-def _queue_canned(
-    origin: Origin,
-    record: WebhookEvent,
-    event: object,
-    kind: str,
-    text: str,
-    answering: Message | None = None,
-) -> Message:
-    """Store a fixed answer and have the worker send it (the webhook itself never calls LINE)."""
-    message = Message.objects.create(
-        chat=origin.chat,
-        direction=Message.Direction.OUT,
-        kind=kind,
-        status=Message.Status.PENDING,
-        text=text,
-        event=record,
-        in_reply_to=answering,
-        reply_token=getattr(event, "reply_token", None) or "",
-        received_at=timezone.now(),
-        retry_key=uuid.uuid4(),
-    )
-    transaction.on_commit(lambda: _enqueue("send_message", message.pk))
-    return message
+def _origins_wanted(events: list) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The chats (with their kind) and the users the events come from, by LINE id."""
+    chats: dict[str, dict] = {}
+    users: dict[str, dict] = {}
+    for event in events:
+        if not wants_origin(event):
+            continue
+        kind, chat_id, user_id = source_ids(event)
+        if chat_id and kind in Chat.Kind.values and getattr(event, "type", "") != "unfollow":
+            chats.setdefault(chat_id, {"kind": kind})
+        if user_id:
+            users.setdefault(user_id, {})
+    return chats, users
 
 
-def _on_message(event: object, record: WebhookEvent) -> str:
-    origin = _origin(event)
-    if origin is None:
-        return "ignored"
-    content = getattr(event, "message", None)
-    text = getattr(content, "text", None)
-    if getattr(content, "type", "") != "text" or text is None:
-        if origin.chat.kind != Chat.Kind.USER:
-            return "ignored"
-        inbound = _inbound(origin, record, event, Message.Kind.NON_TEXT, "", Message.Status.ANSWERED)
-        _queue_canned(origin, record, event, Message.Kind.NON_TEXT, replies.NON_TEXT, inbound)
-        return "non_text"
-    addressed = _addressed_text(event, origin, text)
-    if addressed is None:
-        return "not_addressed"
-    command = _command(addressed)
-    if command is not None:
-        return _on_command(command, origin, record, event, addressed)
-    return _on_text(origin, record, event, addressed)
+# Chats and users this process has read, by LINE id: a chat or user is stored once and its id never
+# changes or comes back (database sequences), so most webhooks need not read them again. Only committed
+# rows are remembered. One deleted since (the admin) makes the insert fail on its foreign key: the memory
+# is then dropped and the body handled again.
+KNOWN_MAX = 50_000
+_known: dict[type, dict[str, Any]] = {Chat: {}, LineUser: {}}
 
 
-def _on_command(command: str, origin: Origin, record: WebhookEvent, event: object, text: str) -> str:
-    inbound = _inbound(origin, record, event, Message.Kind.COMMAND, text, Message.Status.ANSWERED)
-    if command == "reset":
-        Chat.objects.filter(pk=origin.chat.pk).update(history_reset_at=timezone.now())
-        answer = replies.RESET_DONE
-    elif command == "remaining":
-        left = quota.remaining(origin.sender)
-        answer = replies.remaining_text(left.remaining, left.user_remaining)
-    else:
-        answer = replies.help_text()
-    _queue_canned(origin, record, event, Message.Kind.NOTICE, answer, inbound)
-    return f"command:{command}"
+def forget_known() -> None:
+    for rows in _known.values():
+        rows.clear()
 
 
-def _on_text(origin: Origin, record: WebhookEvent, event: object, text: str) -> str:
-    # The message is stored before the quota is touched: on PostgreSQL the month row stays locked
-    # from the conditional UPDATE to the commit, so the less that follows it, the more webhooks per second.
-    inbound = _inbound(origin, record, event, Message.Kind.TEXT, text, Message.Status.QUEUED)
-    decision = quota.consume(origin.sender)
-    if not decision.allowed:
-        Message.objects.filter(pk=inbound.pk).update(status=Message.Status.CLOSED)
-        closed = replies.CLOSED if decision.reason == "month" else replies.CLOSED_FOR_USER
-        _queue_canned(origin, record, event, Message.Kind.CLOSED, closed, inbound)
-        return "closed"
-    transaction.on_commit(lambda: _enqueue("generate_reply", inbound.pk))
-    return "queued"
+def _read(model, wanted: dict[str, dict]) -> dict:
+    """The rows of `wanted` that exist, by LINE id: remembered ones, the others read."""
+    # Inside a transaction (a caller's, a test's) what is read may yet be rolled back: no memory then.
+    known = _known[model] if not connection.in_atomic_block else {}
+    found = {line_id: known[line_id] for line_id in wanted if line_id in known}
+    missing = [line_id for line_id in wanted if line_id not in found]
+    if missing:
+        rows = {row.line_id: row for row in model.objects.filter(line_id__in=missing).order_by()}
+        if len(known) + len(rows) > KNOWN_MAX:
+            known.clear()
+        known.update(rows)
+        found.update(rows)
+    return found
+
+
+def _create_missing(model, wanted: dict[str, dict], found: dict) -> None:
+    """Create the rows `found` lacks (`get_or_create` for many at once; one another request created
+    first is read instead). Committed at once: a newcomer's row is kept even if the body fails."""
+    missing = [line_id for line_id in wanted if line_id not in found]
+    if missing:
+        with _one_writer():
+            model.objects.bulk_create(
+                [model(line_id=line_id, **wanted[line_id]) for line_id in missing], ignore_conflicts=True
+            )
+        found.update(_read(model, {line_id: wanted[line_id] for line_id in missing}))
+
+
+def _save(plan: Plan) -> None:
+    """Write the plan: events, then the users' messages, the quota steps, resets, the bot's answers."""
+    WebhookEvent.objects.bulk_create(plan.records)
+    Message.objects.bulk_create(plan.inbound)
+    for user, fields in plan.follows:  # follow / unfollow, in body order
+        LineUser.objects.filter(pk=user.pk).update(**fields)
+    _take_quota(plan)
+    for command in plan.resets:  # everything stored before the command is forgotten
+        Chat.objects.filter(pk=command.chat_id).update(history_reset_at=command.created_at)
+    Message.objects.bulk_create(plan.answers)
+
+
+def _take_quota(plan: Plan) -> None:
+    """One quota step per text that asks for a generation, in body order; the refused ones are closed."""
+    closed: list[Ask] = []
+    for ask in plan.asks:
+        decision = quota.consume(ask.origin.sender)
+        if decision.allowed:
+            plan.allowed.append(ask.inbound)
+            continue
+        closed.append(ask)
+        text = replies.CLOSED if decision.reason == "month" else replies.CLOSED_FOR_USER
+        plan.answer(ask.origin, ask.record, ask.event, Message.Kind.CLOSED, text, ask.inbound)
+    if closed:
+        Message.objects.filter(pk__in=[ask.inbound.pk for ask in closed]).update(status=Message.Status.CLOSED)
+        WebhookEvent.objects.filter(pk__in=[ask.record.pk for ask in closed]).update(outcome="closed")
+        for ask in closed:
+            ask.inbound.status, ask.record.outcome = Message.Status.CLOSED, "closed"

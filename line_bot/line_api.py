@@ -33,7 +33,9 @@ def _api(host: str, token: str):
 
 
 def messaging_api():
-    return _api(settings.LINE_API_BASE_URL, settings.LINE_CHANNEL_ACCESS_TOKEN)
+    from line_bot.channel import access_token
+
+    return _api(settings.LINE_API_BASE_URL, access_token())
 
 
 def _status(exc: Exception) -> int | None:

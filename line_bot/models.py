@@ -88,6 +88,7 @@ class Message(models.Model):
         CLOSED = "closed", "over the monthly limit"
         FAILED = "failed", "generation failed"
         PENDING = "pending", "waiting to be sent"
+        SENDING = "sending", "being sent"
         SENT = "sent", "sent"
         SEND_FAILED = "send_failed", "could not be sent"
 
@@ -118,11 +119,24 @@ class Message(models.Model):
     model_version = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker started generating the answer
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker started generating or sending
+    # Beat's requeue_stuck: when it last queued the message again, and how many times it has.
+    requeued_at = models.DateTimeField(null=True, blank=True)
+    requeues = models.PositiveIntegerField(default=0)
+
+    # The statuses a message waits in; beat looks for stuck ones among them, oldest first.
+    WAITING = (Status.QUEUED, Status.GENERATING, Status.PENDING, Status.SENDING)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["chat", "created_at"])]
+        indexes = [
+            models.Index(fields=["chat", "created_at"]),
+            models.Index(
+                fields=["status", "created_at"],
+                name="line_message_waiting",
+                condition=models.Q(status__in=["queued", "generating", "pending", "sending"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.kind}: {self.text[:30]}"

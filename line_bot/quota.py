@@ -75,6 +75,12 @@ def _take_month(cursor, month: str) -> tuple[bool, int | None]:
     return (row is not None), (row[0] if row else None)
 
 
+def _count_closed(cursor, month: str) -> bool:
+    """Count one refusal for the month; False when the month has no row yet (nothing was counted)."""
+    cursor.execute(f"UPDATE {_MONTH} SET closed_replies = closed_replies + 1 WHERE month = %s", [month])
+    return cursor.rowcount > 0
+
+
 def _take_user(cursor, month: str, user_id: int, limit: int | None) -> bool:
     """Count one use for the user; with a limit, only while under it (an upsert with a condition)."""
     if limit is not None and limit <= 0:
@@ -98,13 +104,12 @@ def consume(user: LineUser | None, now: datetime | None = None) -> Decision:
     month = month_key(now)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         taken, user_limit = _take_month(cursor, month)
-        if not taken and not MonthlyUsage.objects.filter(month=month).exists():
-            month_row(month)  # the first use of a new month
+        if not taken and not _count_closed(cursor, month):
+            month_row(month)  # no row: the first use of a new month
             taken, user_limit = _take_month(cursor, month)
+            if not taken:
+                _count_closed(cursor, month)  # a month whose limit is 0
         if not taken:
-            cursor.execute(
-                f"UPDATE {_MONTH} SET closed_replies = closed_replies + 1 WHERE month = %s", [month]
-            )
             return Decision(False, month, "month")
         if user is not None and not _take_user(cursor, month, user.pk, user_limit):
             cursor.execute(

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from line_bot import handling, quota, simulator
+from line_bot import channel, handling, publish, quota, simulator
 from line_bot.models import Chat, Message
 
 log = logging.getLogger(__name__)
@@ -34,24 +34,27 @@ def _refuse(status: int, reason: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
-    """LINE's webhook: signature checked on the raw body; work is queued, the answer is immediate."""
+    """LINE's webhook: signature checked on the raw body; rows stored, tasks handed to the publisher."""
     from linebot.v3.exceptions import InvalidSignatureError
 
     signature = request.headers.get("X-Line-Signature", "")
     if not signature:
         return _refuse(400, "missing X-Line-Signature")
-    if not settings.LINE_CHANNEL_SECRET:
-        return _refuse(503, "LINE_CHANNEL_SECRET is not configured")
-    try:
-        body = request.body.decode("utf-8")
-        events = _parser(settings.LINE_CHANNEL_SECRET).parse(body, signature)
-    except InvalidSignatureError:
-        log.warning("LINE webhook with a bad signature from %s", request.META.get("REMOTE_ADDR"))
-        return _refuse(400, "invalid X-Line-Signature")
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        return _refuse(400, "the body is not a LINE webhook payload")
-    outcomes = handling.handle_events(events)
-    return JsonResponse({"ok": True, "events": outcomes})
+    secret = channel.channel_secret()
+    if not secret:
+        log.error("LINE webhook refused: %s", channel.NOT_CONFIGURED)
+        return _refuse(503, channel.NOT_CONFIGURED)
+    with publish.publisher().webhook():  # the publisher's thread waits for the gap after it
+        try:
+            body = request.body.decode("utf-8")
+            events = _parser(secret).parse(body, signature)
+        except InvalidSignatureError:
+            log.warning("LINE webhook with a bad signature from %s", request.META.get("REMOTE_ADDR"))
+            return _refuse(400, "invalid X-Line-Signature")
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            return _refuse(400, "the body is not a LINE webhook payload")
+        outcomes = handling.handle_events(events)
+        return JsonResponse({"ok": True, "events": outcomes})
 
 
 def _simulated_user(request: HttpRequest) -> tuple[str, str]:
@@ -93,7 +96,7 @@ def simulator_send(request: HttpRequest) -> JsonResponse:
     url = request.build_absolute_uri(reverse("line_bot:webhook"))
     try:
         status, answer = simulator.post_webhook(
-            url, simulator.webhook_body([event]), settings.LINE_CHANNEL_SECRET
+            url, simulator.webhook_body([event]), channel.channel_secret()
         )
     except OSError as exc:
         return _refuse(502, f"could not reach the webhook at {url}: {exc}")
@@ -118,7 +121,7 @@ def simulator_messages(request: HttpRequest) -> JsonResponse:
             "messages": [_message_json(m) for m in rows],
             "pending": Message.objects.filter(
                 chat__line_id=chat_id,
-                status__in=[Message.Status.QUEUED, Message.Status.GENERATING, Message.Status.PENDING],
+                status__in=Message.WAITING,
             ).count(),
             "history_reset_at": chat.history_reset_at.isoformat() if chat and chat.history_reset_at else None,
             "remaining": left.remaining,
