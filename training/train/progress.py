@@ -6,8 +6,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.utils import timezone
-
 from training.train.models import TrainingJob
 
 ProgressListener = Callable[[dict], None]
@@ -23,7 +21,7 @@ class JobHooks:
         listener: ProgressListener | None = None,
         history_limit: int = 2000,
     ) -> None:
-        self.job_id = job.pk
+        self.job = job
         self.min_interval = min_interval
         self.listener = listener
         self.history_limit = history_limit
@@ -70,19 +68,17 @@ class JobHooks:
             "tokens_per_second": _num(progress.get("tokens_per_second")),
             "learning_rate": _num(progress.get("learning_rate")),
             "loss_history": self.history,
-            "heartbeat_at": timezone.now(),
-            "phase": str(progress.get("phase") or "training")[:200],
         }
         loss = _num(progress.get("loss"))
         if loss is not None:
             fields["loss"] = loss
-        TrainingJob.objects.filter(pk=self.job_id).update(**fields)
+        self.job.set_phase(str(progress.get("phase") or "training"), **fields)
 
     def should_stop(self) -> bool:
         now = time.monotonic()
         if not self._stop and now - self._last_cancel_check >= min(self.min_interval, 0.5):
             self._last_cancel_check = now
-            self._stop = TrainingJob.objects.filter(pk=self.job_id, cancel_requested=True).exists()
+            self._stop = self.job.should_stop()
         return self._stop
 
 
