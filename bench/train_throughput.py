@@ -1,4 +1,4 @@
-"""Trained tokens per second: dynamic padding (grouped by length) vs padding every row to max length.
+"""Trained tokens per second: dynamic padding (grouped by length) vs padding every row to max length; DPO pairs/s.
 
     .venv/bin/python bench/train_throughput.py [--steps 30] [--batch-size 8] [--max-length 512] [--no-4bit]
                                                [--gpu-only] [--gpu-shapes 1b,7b]
@@ -6,6 +6,8 @@
 CPU part: the demo model (built into var/bench-demo-model if needed) through training.qlora's own Trainer set-up,
 on demo-corpus conversations with a realistic length mix (mostly short exchanges, a long tail of whole scenes).
 The baseline is the seed's way: every row padded to max_length, random order. Same run, same model, same data.
+DPO part: pairs per second of the DPO stage (training.core.preference, TRL's DPOTrainer continuing an adapter)
+beside SFT examples per second on the same chosen replies.
 GPU part (only when CUDA is available): QLoRA tokens/s and peak memory on 1B- and 7B-shaped Llama models with
 random weights (speed does not depend on the weights), through the same load_peft_model + make_trainer.
 The last line printed is one JSON object.
@@ -196,6 +198,76 @@ def cpu_section(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def style_pairs(n: int) -> list[Any]:
+    """DPO pairs from the demo corpus: the line said to her is the question; her real line is chosen, and a line
+    of hers from elsewhere in the corpus is rejected."""
+    from training.core.demo_model import corpus_lines
+    from training.core.preference_data import PreferencePair
+    from training.core.textformat import chat_prompt
+
+    turns = list(corpus_lines(REPO / "annotation" / "demo" / "corpus.txt"))
+    hers = [
+        i
+        for i in range(1, len(turns))
+        if MARISA.is_character(turns[i][0]) and not MARISA.is_character(turns[i - 1][0])
+    ]
+    pairs = []
+    for k in range(n):
+        i, j = hers[k % len(hers)], hers[(k * 7 + 3) % len(hers)]
+        prompt = chat_prompt([], turns[i - 1][1], MARISA, SEP)
+        pairs.append(PreferencePair(f"p{k}", prompt, turns[i][1] + SEP, turns[j][1] + SEP, "edit"))
+    return pairs
+
+
+def dpo_section(args: argparse.Namespace) -> dict[str, Any]:
+    """DPO pairs per second through training.core.preference's TRL trainer, beside SFT on the chosen replies
+    (examples per second) in the same run, on the same model and rows."""
+    from training.core.loader import load_tokenizer
+    from training.core.preference import make_preference_trainer
+    from training.core.preference_data import pair_features
+    from training.core.qlora import TrainConfig, load_peft_model, make_trainer
+
+    base = str(demo_model_dir())
+    out = Path(tempfile.mkdtemp(prefix="bench-dpo-"))
+    atexit.register(shutil.rmtree, str(out), True)
+    tokenizer = load_tokenizer(base, padding_side="right")
+    common = {"base_model": base, "max_seq_length": args.max_length, "load_in_4bit": not args.no_4bit}
+    common.update(
+        max_steps=args.steps, per_device_batch_size=args.batch_size, save_steps=10**9, logging_steps=10**9
+    )
+    load_peft_model(TrainConfig(output_dir=str(out / "parent"), **common)).save_pretrained(out / "parent")
+    pairs = pair_features(tokenizer, style_pairs(args.steps * args.batch_size), SEP)
+    sft_rows = [
+        {"input_ids": f["prompt_ids"] + f["chosen_ids"], "attention_mask": [1] * (len(f["prompt_ids"]) + len(f["chosen_ids"])),
+         "labels": [-100] * len(f["prompt_ids"]) + f["chosen_ids"]}
+        for f in pairs
+    ]  # fmt: skip
+    rates = {}
+    for name in ("sft", "dpo"):
+        config = TrainConfig(
+            output_dir=str(out / name), stage=name, from_adapter=str(out / "parent"), **common
+        )
+        model = load_peft_model(config)
+        if name == "dpo":
+            trainer, _ = make_preference_trainer(model, tokenizer, pairs, config, None)
+        else:
+            trainer, _ = make_trainer(model, tokenizer, sft_rows, config, quiet=True)
+        clock = StepClock.make()
+        trainer.add_callback(clock)
+        trainer.train()
+        rates[name] = (len(clock.times) - 1) * args.batch_size / (clock.times[-1] - clock.times[0])
+        print(f"{name:>10}: {rates[name]:8.1f} {'pairs' if name == 'dpo' else 'examples'}/s")
+    ratio = rates["dpo"] / rates["sft"]
+    print(
+        f"DPO pairs/s / SFT examples/s: {ratio:.2f}x (a pair is two sequences plus the reference's forward)"
+    )
+    return {
+        "dpo_pairs_per_s": round(rates["dpo"], 2),
+        "sft_examples_per_s": round(rates["sft"], 2),
+        "dpo_ratio": round(ratio, 2),
+    }
+
+
 def random_llama(shape: dict[str, int], tokenizer_dir: Path, out: Path) -> Path:
     """A random-weight Llama of the given shape saved in bf16, with the demo tokenizer beside it."""
     import torch
@@ -296,6 +368,7 @@ def main() -> None:
     summary: dict[str, Any] = {"bench": "train_throughput"}
     if not args.gpu_only:
         summary.update(cpu_section(args))
+        summary["dpo"] = dpo_section(args)
     if torch.cuda.is_available():
         summary["gpu"] = gpu_section(args)
     else:

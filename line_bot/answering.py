@@ -31,6 +31,15 @@ class ModelSpec:
     base_model: str
     adapter_dir: str | None
     line_separator: str
+    engine_model: str = ""  # its name on the inference engine (training.core.engine); "": read off the key
+
+    def engine_name(self) -> str:
+        from training.core.engine import BASE_MODEL_NAME, adapter_name
+
+        if self.engine_model:
+            return self.engine_model
+        kind, _, pk = self.key.partition(":")
+        return adapter_name(int(pk)) if kind == "version" and self.adapter_dir else BASE_MODEL_NAME
 
 
 def active_model() -> ModelSpec:
@@ -57,14 +66,12 @@ def generator_for(spec: ModelSpec) -> Any:
         found = _cache.get(spec.key)
         if found is not None:
             return found
-        import torch
-
-        from training.core.generation import Generator
+        from training.generate.run import model_generator
 
         started = time.monotonic()
-        use_4bit = bool(settings.MARISA_LOAD_IN_4BIT and torch.cuda.is_available())
-        generator = Generator.load(
-            spec.base_model, spec.adapter_dir, spec.line_separator, load_in_4bit=use_4bit
+        # In-process or on the inference engine (MARISA_INFERENCE_URL), as generation jobs and `chat` do.
+        generator = model_generator(
+            spec.base_model, spec.adapter_dir, spec.line_separator, engine_model=spec.engine_name()
         )
         _cache.clear()  # keep one model in memory: the previous active version is dropped
         _cache[spec.key] = generator

@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("", include("annotation.corpus.api_urls")),
     path("", include("annotation.review.api_urls")),
+    path("", include("annotation.review.arena_urls")),
     path("", include("annotation.datasets.api_urls")),
     path("", include("training.train.api_urls")),
     path("", include("training.generate.api_urls")),

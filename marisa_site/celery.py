@@ -9,4 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marisa_site.settings")
 app = Celery("marisa_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each stage keeps its tasks in its own package.
-app.autodiscover_tasks(["training.jobs", "training.train", "training.generate", "line_bot"])
+app.autodiscover_tasks(
+    [
+        "training.jobs",
+        "training.train",
+        "training.generate",
+        "training.playground",
+        "training.arena",
+        "line_bot",
+    ]
+)

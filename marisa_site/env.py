@@ -69,6 +69,19 @@ def env_path(name: str, default: Path) -> Path:
     return Path(raw).expanduser().resolve() if raw else default
 
 
+def env_url(name: str) -> str:
+    """An http(s) URL with a host ("" when unset), without a trailing slash, e.g. MARISA_INFERENCE_URL."""
+    from urllib.parse import urlsplit
+
+    raw = env_str(name)
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name}={raw!r} is not an http(s) URL such as http://127.0.0.1:8100/v1")
+    return raw.rstrip("/")
+
+
 def env_file_text(name: str) -> str:
     """The stripped text of the file the variable names ("" when unset), e.g. SECRET_KEY_FILE."""
     raw = env_str(name)

@@ -13,6 +13,7 @@ from marisa_site.env import (
     env_list,
     env_path,
     env_str,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marisa_site.context_processors.roles",
+                "marisa_site.context_processors.demo_model",
             ],
         },
     },
@@ -192,6 +194,10 @@ MARISA_LINE_SEPARATOR = env_str("MARISA_LINE_SEPARATOR")  # empty: the base mode
 MARISA_LORA_TARGET_MODULES = env_list("MARISA_LORA_TARGET_MODULES", ["all-linear"])
 MARISA_MAX_SEQ_LENGTH = env_int("MARISA_MAX_SEQ_LENGTH", 512, minimum=16)
 MARISA_LOAD_IN_4BIT = env_bool("MARISA_LOAD_IN_4BIT", True)
+# An OpenAI-compatible inference engine (vLLM, `make engine`) that generates every reply; empty: in-process.
+MARISA_INFERENCE_URL = env_url("MARISA_INFERENCE_URL")
+# A llama.cpp checkout for GGUF exports; empty: its converter is fetched once into DATA_DIR/cache (pip download).
+MARISA_LLAMA_CPP_DIR = env_str("MARISA_LLAMA_CPP_DIR")
 MARISA_CHARACTER_NAME = env_str("MARISA_CHARACTER_NAME", "霧雨魔理沙")
 MARISA_USER_NAME = env_str("MARISA_USER_NAME", "ユーザー")
 MARISA_IMPORT_MAX_BYTES = env_int("MARISA_IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1)

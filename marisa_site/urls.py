@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("corpus/", include("annotation.urls")),
     path("training/", include("training.urls")),
+    path("arena/", include("training.arena.urls")),
     path("line/", include("line_bot.urls")),
     path("api/", include("marisa_site.api_urls")),
 ]

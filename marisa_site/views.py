@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -29,8 +30,21 @@ def database_reachable() -> bool:
         return False
 
 
+def engine_reachable() -> bool:
+    """The inference engine answers /health (only asked when MARISA_INFERENCE_URL is set)."""
+    from training.core.engine import EngineClient
+
+    client = EngineClient(settings.MARISA_INFERENCE_URL, timeout=3.0)
+    try:
+        return client.health()
+    finally:
+        client.close()
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_reachable(), "broker": broker_reachable()}
+    if settings.MARISA_INFERENCE_URL:  # every reply comes from the engine: without it the bot only apologises
+        checks["engine"] = engine_reachable()
     down = [name for name, ok in checks.items() if not ok]
     body = {"status": "ok" if not down else "unavailable", "checks": checks}
     # Informational: a site without a LINE channel is still up, but says why webhooks are refused.
@@ -38,4 +52,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if down:
         body["down"] = down
         body["message"] = "unreachable: " + ", ".join(down)
+        if "engine" in down:
+            body["message"] += f" (the inference engine at {settings.MARISA_INFERENCE_URL})"
     return JsonResponse(body, status=503 if down else 200)

@@ -306,3 +306,56 @@ def make_generation_job(
     return GenerationJob.objects.create(
         model_version=version or make_version(), question_set=question_set or make_questions(), **fields
     )
+
+
+# --- The arena ----------------------------------------------------------------------------------
+
+
+def make_arena_matches(
+    n: int, version_a: ModelVersion | None = None, version_b: ModelVersion | None = None
+) -> list[Any]:
+    """n open arena matches between two versions (made if not given), each on its own question with a context."""
+    from annotation.review.arena_models import ArenaMatch
+
+    version_a = version_a or make_version(name="v1")
+    version_b = version_b or make_version(name="v2")
+    character = make_character()
+    made = []
+    for i in range(n):
+        question = make_question(
+            f"アリーナ質問{i}", "arena set", context=[{"speaker": "霊夢", "text": "また来たの？"}], position=i
+        )
+        made.append(
+            ArenaMatch.objects.create(
+                character=character,
+                question=question,
+                question_text=question.text,
+                context=question.context,
+                source="arena set",
+                version_a=version_a,
+                version_b=version_b,
+                reply_a=f"キノコ狩りだぜ{i}",
+                reply_b=f"今日は寝ますわ{i}",
+            )
+        )
+    return made
+
+
+def make_preference_snapshot(questions: int = 12, identical: int = 1) -> DatasetSnapshot:
+    """The six-scene corpus plus reviewed questions, then a snapshot. Each question has an edited candidate (a
+    polite model text corrected into her way of speaking) and a rejected one; `identical` of them also have a
+    rejected reply equal to the accepted one (a pair with nothing to learn)."""
+    from annotation.datasets.snapshots import create_snapshot
+
+    make_source()
+    topics = ("キノコ", "魔法", "本", "霊夢", "お茶", "箒", "星", "森", "図書館", "神社", "実験", "弾幕")
+    for i in range(questions):
+        topic = f"{topics[i % len(topics)]}{i // len(topics) or ''}"
+        question = make_question(f"{topic}はどう？", "preference set", position=i)
+        make_candidate(
+            question, f"{topic}が好きです", status=Candidate.Status.EDITED, final_text=f"{topic}が好きだぜ"
+        )
+        make_candidate(question, f"{topic}は知りません", status=Candidate.Status.REJECTED)
+        if i < identical:
+            make_candidate(question, f"{topic}が好きだぜ", status=Candidate.Status.REJECTED)
+    return create_snapshot()

@@ -2,6 +2,16 @@
 
 from training.generate.models import GenerationJob
 from training.jobs.models import Job
-from training.train.models import EvalConversation, EvalSource, ModelVersion, TrainingJob
+from training.playground.models import PlaygroundTurn
+from training.train.models import EvalConversation, EvalQuestion, EvalSource, ModelVersion, TrainingJob
 
-__all__ = ["EvalConversation", "EvalSource", "GenerationJob", "Job", "ModelVersion", "TrainingJob"]
+__all__ = [
+    "EvalConversation",
+    "EvalQuestion",
+    "EvalSource",
+    "GenerationJob",
+    "Job",
+    "ModelVersion",
+    "PlaygroundTurn",
+    "TrainingJob",
+]

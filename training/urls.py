@@ -6,4 +6,6 @@ app_name = "training"
 urlpatterns = [
     path("", include("training.train.urls")),
     path("", include("training.generate.urls")),
+    path("", include("training.playground.urls")),
+    path("", include("training.compare.urls")),
 ]

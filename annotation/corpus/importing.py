@@ -20,6 +20,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from annotation.corpus.encoding import ImportFailed, TextStream, file_sha256, open_text
 from annotation.corpus.formats import FORMATS, detect_format, parse
 from annotation.corpus.formats.common import ParsedConversation, aozora_title
+from annotation.corpus.formats.merges import merge_offers
 from annotation.corpus.limits import TITLE_MAX, TITLE_TOO_LONG
 from annotation.corpus.models import Conversation, Line, Source
 from marisa_site.formats import time_label
@@ -64,6 +65,8 @@ class ImportResult:
     lines: int
     speakers: dict[str, int] = field(default_factory=dict)
     unknown_speaker_lines: int = 0
+    # Names that may be one person (暴君 / 暴君ディオニス): offered to the importer, never merged silently.
+    merge_offers: list[list[str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -77,6 +80,7 @@ class ImportResult:
             "lines": self.lines,
             "speakers": self.speakers,
             "unknown_speaker_lines": self.unknown_speaker_lines,
+            "merge_offers": self.merge_offers,
         }
 
 
@@ -255,7 +259,8 @@ def _store(
         n_lines += len(values)
         yield
     unknown = speakers.pop("", 0)
-    return ImportResult(source, n_conv, n_lines, dict(speakers.most_common()), unknown)
+    offers = merge_offers(speakers) if len(speakers) <= 2000 else []  # a named cast, not a chat log
+    return ImportResult(source, n_conv, n_lines, dict(speakers.most_common()), unknown, offers)
 
 
 # Not bulk_create: bench/import.py's target is >= 10 MB/s for a 100 MB script corpus, and bulk_create

@@ -12,7 +12,10 @@ class Character(models.Model):
     prompt_name = models.CharField(max_length=50)
     aliases = models.JSONField(default=list, blank=True)
     guidelines = models.TextField(blank=True)
+    # Her markers (sentence endings she uses) and those she must never use: the evaluation counts replies
+    # with each (training/core/evaluation.py), so they are edited with the guidelines.
     style_markers = models.JSONField(default=list, blank=True)
+    forbidden_markers = models.JSONField(default=list, blank=True)
     is_default = models.BooleanField(default=False)
 
     def __str__(self) -> str:
@@ -41,6 +44,7 @@ class Character(models.Model):
                 "is_default": True,
                 "guidelines": DEFAULT_GUIDELINES,
                 "style_markers": DEFAULT_STYLE_MARKERS,
+                "forbidden_markers": DEFAULT_FORBIDDEN_MARKERS,
             },
         )[0]
 
@@ -50,6 +54,8 @@ DEFAULT_GUIDELINES = (
     "明るく自信家で少し強がり。丁寧語（です・ます）は使わない。長すぎない、会話の一言として自然な返事にする。"
 )
 DEFAULT_STYLE_MARKERS = ["だぜ", "だろ", "のか", "じゃないか", "ぜ", "なんだ"]
+# 丁寧語: the guidelines say she never speaks politely.
+DEFAULT_FORBIDDEN_MARKERS = ["です", "ます", "でした", "ました", "でしょう", "ございます", "ください"]
 
 
 class Source(models.Model):

@@ -11,10 +11,20 @@ from annotation.corpus.models import Character, Conversation, Line, Source
 class CharacterSerializer(serializers.ModelSerializer):
     aliases = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     style_markers = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    forbidden_markers = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
 
     class Meta:
         model = Character
-        fields = ["id", "name", "prompt_name", "aliases", "guidelines", "style_markers", "is_default"]
+        fields = [
+            "id",
+            "name",
+            "prompt_name",
+            "aliases",
+            "guidelines",
+            "style_markers",
+            "forbidden_markers",
+            "is_default",
+        ]
         read_only_fields = ["is_default"]
 
 

@@ -13,7 +13,10 @@ Formats (see README "Exports"):
             dropped (chat templates want user first and nothing to learn after the last reply), conversations
             without an assistant turn are skipped; an optional system message carries the guidelines
   dpo       {"id", "prompt", "chosen", "rejected"} from corrections: an edited reply (chosen = corrected,
-            rejected = the model's text) and each rejected reply to a question paired with its accepted reply
+            rejected = the model's text) and each rejected reply to a question paired with its accepted reply;
+            then the arena's decisive votes (chosen = the winner's reply, rejected = the loser's; ids
+            "arena-N"; ties and both-bad votes have no winner and are skipped) when the context has
+            `preferences` (annotation.review.arena_stats.iter_preference_records)
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import IO, Any, cast
 
 from training.core.textformat import NAME_DELIMITER, CharacterSpec, Turn, chat_prompt, one_line, speaker_label
 
@@ -50,6 +53,9 @@ class ExportContext:
     sep: str = "\n"
     system: str | None = None  # sft-chat: system message text, None = no system message
     card: dict[str, Any] = field(default_factory=dict)  # hf: facts for the dataset card
+    # dpo: extra preference records {"id", "context", "question", "chosen", "rejected"} (the arena's votes),
+    # read only when a dpo export runs; None = none
+    preferences: Callable[[], Iterable[dict]] | None = None
 
     @cached_property
     def spec(self) -> CharacterSpec:
@@ -207,6 +213,18 @@ def iter_dpo(records: Iterable[dict], ctx: ExportContext) -> Iterator[str]:
         rejected += [t for t in r.get("rejected", []) if t != chosen]
         for i, bad in enumerate(rejected):
             yield _dumps({"id": f"{r['id']}-{i}", "prompt": prompt, "chosen": chosen, "rejected": bad}) + "\n"
+    if ctx.preferences is not None:
+        yield from iter_preference_pairs(ctx.preferences(), ctx)
+
+
+def iter_preference_pairs(preferences: Iterable[dict], ctx: ExportContext) -> Iterator[str]:
+    """Ready-made preference records (the arena's votes) as DPO rows, with the generation prompt."""
+    for p in preferences:
+        turns = [Turn(t["speaker"] or UNKNOWN_SPEAKER, t["text"]) for t in p["context"]]
+        prompt = chat_prompt(turns, p["question"], ctx.spec, ctx.sep)
+        if p["chosen"] != p["rejected"]:
+            row = {"id": p["id"], "prompt": prompt, "chosen": p["chosen"], "rejected": p["rejected"]}
+            yield _dumps(row) + "\n"
 
 
 PIECES: dict[str, Callable[[Iterable[dict], ExportContext], Iterator[str]]] = {
@@ -269,7 +287,7 @@ def iter_hf_zip(records: Iterable[dict], ctx: ExportContext) -> Iterator[bytes]:
     sink = _Sink()
     # Level 1: deflate at its fastest, so the zip keeps up with the stream; JSONL of dialogue is repetitive
     # enough to shrink well even so (see BENCHMARKS.md).
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    with zipfile.ZipFile(cast(IO[bytes], sink), "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("README.md", dataset_card(ctx))
         yield sink.drain()
         with zf.open("data/train.jsonl", "w", force_zip64=True) as member:

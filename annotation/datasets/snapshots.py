@@ -23,6 +23,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from django.db import transaction
 from annotation.corpus.models import Character, Conversation, Line, Source, line_separator
 from annotation.datasets.exports import ExportContext
 from annotation.datasets.models import DatasetSnapshot
+from annotation.review.arena_stats import iter_preference_records
 from annotation.review.models import Candidate
 
 ACCEPTED = (Candidate.Status.ACCEPTED, Candidate.Status.EDITED)
@@ -348,5 +350,7 @@ def export_context(
         sep=line_separator(sep),
         system=(character.guidelines or None) if system else None,
         card={"title": f"{prompt_name} dialogue", **card},
+        # dpo: the arena's decisive votes too; a snapshot's export only those cast before it was made
+        preferences=partial(iter_preference_records, character, snapshot.created_at if snapshot else None),
     )
     return records, ctx, total

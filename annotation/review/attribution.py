@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from annotation.corpus.formats.merges import merge_offers
 from annotation.corpus.limits import SPEAKER_MAX, SPEAKER_TOO_LONG
 from annotation.corpus.models import Line
 from annotation.review.models import LineSkip
@@ -112,20 +113,45 @@ def speakers_for(line: Line, limit: int = 9) -> list[str]:
 
 
 def neighbours(line: Line, around: int = 3) -> list[Line]:
-    """The lines just before and after, so the reviewer reads the quote in its scene."""
-    return list(
+    """The lines just before and after, so the reviewer reads the quote in its scene. The line itself
+    comes with `narration_after` (the narration after the quote: 「…」 / と申しますと、 names its speaker)
+    and `merge_offers` (names of its source that may be one person, offered, never merged)."""
+    scene = list(
         Line.objects.filter(
             conversation_id=line.conversation_id,
             position__gte=line.position - around,
             position__lte=line.position + around,
         ).order_by("position")
     )
+    for other in scene:
+        if other.pk == line.pk:
+            other.narration_after = context_parts(other)[1]  # type: ignore[attr-defined]
+            other.merge_offers = merges_for(other)  # type: ignore[attr-defined]
+    return scene
 
 
 def guess_from_context(line: Line, names: list[str]) -> str | None:
     """A hint only: a known speaker named in the narration around the quote."""
     found = Counter(name for name in names if name and name in (line.context or ""))
     return found.most_common(1)[0][0] if found else None
+
+
+def merges_for(line: Line, limit: int = 200) -> list[list[str]]:
+    """Names of the line's source that may be one person, for the reviewer to keep in mind (not merged)."""
+    names = (
+        Line.objects.filter(conversation__source_id=line.conversation.source_id)
+        .exclude(speaker=UNKNOWN)
+        .values_list("speaker", flat=True)
+        .distinct()[:limit]
+    )
+    return merge_offers(names)
+
+
+def context_parts(line: Line) -> tuple[str, str]:
+    """The narration before and after the quote (the context is `before「…」after`), so the page can show
+    the narration after the quote too: 「…」 / と申しますと、 is where its speaker is named."""
+    before, sep, after = (line.context or "").partition("「…」")
+    return (before, after) if sep else (line.context or "", "")
 
 
 def unknown_count() -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,3 +138,26 @@ def import_candidates(path: Path, set_name: str | None = None) -> dict:
         "question_sets": sorted(sets),
         "file": str(path),
     }
+
+
+def stored_texts(question_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The candidate texts already stored for each question (any job, any model, any status)."""
+    found: dict[int, set[str]] = {}
+    rows = Candidate.objects.filter(question_id__in=list(question_ids)).values_list("question_id", "text")
+    for question_id, text in rows:
+        found.setdefault(question_id, set()).add(text)
+    return found
+
+
+def new_distinct(texts: Sequence[str], seen: set[str]) -> tuple[list[str], int]:
+    """(the texts not in `seen` and not repeated, in order; how many were dropped as exact duplicates).
+
+    Exact means the stored text, not a normalised one: two replies a reviewer would see as different are
+    kept. `seen` grows by the kept texts, so a later call for the same question sees them too.
+    """
+    kept: list[str] = []
+    for text in texts:
+        if text not in seen:
+            seen.add(text)
+            kept.append(text)
+    return kept, len(texts) - len(kept)

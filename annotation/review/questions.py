@@ -1,4 +1,4 @@
-"""Question sets from files: plain text (one question per line) or JSONL.
+"""Question sets from files (plain text, one question per line, or JSONL) or harvested from the corpus.
 
 A question set is what a model version answers to produce candidates for review. Importing is
 idempotent per question text (matched after NFKC, stored as written), so the same file loaded twice,
@@ -81,7 +81,17 @@ def import_questions_file(path: Path, set_name: str | None = None) -> QuestionIm
     parsed = parse_jsonl(text) if fmt == "jsonl" else parse_text(text)
     if not parsed:
         raise QuestionImportError(f"{path.name}: no questions found (blank lines and # comments only)")
-    name = (set_name or path.stem).strip()
+    return add_questions(parsed, set_name or path.stem, fmt, encoding)
+
+
+def add_questions(
+    parsed: list[ParsedQuestion], set_name: str, fmt: str = "corpus", encoding: str = ""
+) -> QuestionImportResult:
+    """Add parsed questions (from a file, or harvested from the corpus) to the set, creating it if new.
+
+    Questions already in the set (after NFKC) are skipped, so adding the same questions twice adds nothing.
+    """
+    name = set_name.strip()
     if not name:
         raise QuestionImportError("the question set needs a name (--set NAME)")
     with transaction.atomic():

@@ -5,6 +5,9 @@ The browser page uses these same endpoints with its session; scripts use a DRF t
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
@@ -15,7 +18,7 @@ from annotation.review import queue
 from annotation.review.models import Candidate
 from annotation.review.payload import candidate_payload, conflict_payload
 from marisa_site.rest import INT_MAX
-from marisa_site.roles import IsReviewer
+from marisa_site.roles import IsReviewer, can_export
 
 
 class ContextTurnSerializer(serializers.Serializer):
@@ -134,9 +137,19 @@ class ItemView(ReviewerView):
         cand = (
             Candidate.objects.select_related("question__question_set", "model_version").filter(pk=pk).first()
         )
-        if cand is None:
+        if cand is None or not _may_read(request.user, cand):
+            # The same answer for "not yours" as for "not there": ids do not reveal what others review.
             return Response({"detail": "no such candidate"}, status=status.HTTP_404_NOT_FOUND)
         return Response(candidate_payload(cand))
+
+
+def _may_read(user: Any, cand: Candidate) -> bool:
+    """A reviewer reads what the queue handed them (leased) or what they decided; bulk reading needs export."""
+    if can_export(user):
+        return True
+    if cand.lease_owner_id == user.pk and cand.lease_expires_at and cand.lease_expires_at > timezone.now():
+        return True
+    return cand.actions.filter(user=user).exists()
 
 
 class SubmitView(ReviewerView):

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from annotation.datasets.models import DatasetSnapshot
 from annotation.datasets.snapshots import create_snapshot
+from annotation.review.models import Candidate
 from tests.factories import make_user, seed_corpus, token_client_for
 
 pytestmark = pytest.mark.django_db
@@ -124,13 +125,33 @@ def test_single_corpus_rows_need_the_export_permission_too(role: str, expected: 
 def test_reviewer_gets_what_the_review_queue_hands_out() -> None:
     from tests.factories import make_candidates
 
-    make_candidates(2, per_question=2)
+    make_candidates(4, per_question=2)
     client = _client("reviewer")
     claimed = client.post("/api/review/claim/")
     assert claimed.status_code == 200
     item = claimed.json()
     assert item["context"] and len(item["candidates"]) == 2  # the question's context and the siblings
     assert client.get(f"/api/review/{item['id']}/").status_code == 200
+    others = Candidate.objects.exclude(pk__in=[c["id"] for c in item["candidates"]]).exclude(pk=item["id"])
+    # Not handed out to this reviewer: the item is not theirs to read (the same answer as a missing id).
+    assert client.get(f"/api/review/{others.first().pk}/").status_code == 404
+
+
+def test_a_decided_item_stays_readable_by_its_reviewer_for_undo() -> None:
+    from tests.factories import make_candidates
+
+    make_candidates(1)
+    client = _client("reviewer")
+    item = client.post("/api/review/claim/").json()
+    submitted = client.post(
+        f"/api/review/{item['id']}/submit/", {"action": "accept", "version": item["version"]}, format="json"
+    )
+    assert submitted.status_code == 200, submitted.content
+    assert client.get(f"/api/review/{item['id']}/").status_code == 200
+    assert (
+        token_client_for(make_user("stranger", "reviewer")).get(f"/api/review/{item['id']}/").status_code
+        == 404
+    )
 
 
 def test_session_login_works_for_the_api(client) -> None:  # noqa: ANN001

@@ -57,6 +57,16 @@ class TrainConfig:
     lr_scheduler_type: str = "constant_with_warmup"
     max_grad_norm: float = 0.3
     eval_max_prompts: int = 32
+    # "sft", or a preference stage ("dpo", "kto": training/core/preference.py).
+    stage: str = "sft"
+    # An earlier version's adapter to continue (LLaMA-Factory's adapter_name_or_path): loaded trainable onto the
+    # base instead of a fresh LoRA, whose r/alpha/dropout it brings along.
+    from_adapter: str | None = None
+    beta: float = 0.1  # DPO/KTO: how far the new version may move from the one it continues
+    min_examples: int = 32  # DPO pairs / KTO rows below which a preference stage refuses to train
+    # DPO: weight of an SFT loss on the chosen replies beside the DPO loss (LLaMA-Factory's pref_ftx, RPO); it
+    # keeps the chosen replies likely, where DPO alone lowers both sides' likelihood.
+    pref_ftx: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -244,6 +254,15 @@ def load_peft_model(config: TrainConfig, packing: bool = False) -> Any:
         )
     elif config.gradient_checkpointing:
         model.enable_input_require_grads()
+    if config.from_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, config.from_adapter, is_trainable=True)
+        # The adapter brings its own shape: record that, not the job's r/alpha, in the saved config.
+        loaded: Any = model.peft_config["default"]
+        config.lora_r, config.lora_alpha = loaded.r, loaded.lora_alpha
+        config.lora_dropout = loaded.lora_dropout
+        return model
     lora = LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,

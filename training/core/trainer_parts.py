@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 # How often progress may reach the hooks: a job writes it to the database, so bound the rate.
@@ -32,9 +32,16 @@ class ListDataset:
 class TokenCounter:
     """Wraps a collator and counts real, trained and padded token slots of every batch it builds."""
 
-    def __init__(self, collator: Any, pad_token_id: int | None) -> None:
+    def __init__(
+        self,
+        collator: Any,
+        pad_token_id: int | None,
+        measure: Callable[[list[dict]], tuple[int, int]] | None = None,
+    ) -> None:
         self.collator = collator
         self.pad_token_id = pad_token_id
+        # (real, trained) tokens of a batch's features; preference stages' features have no input_ids / labels.
+        self.measure = measure or _measure_labelled
         self.real_tokens = 0
         self.trained_tokens = 0
         self.slots = 0
@@ -42,8 +49,7 @@ class TokenCounter:
 
     def __call__(self, features: list[dict]) -> dict:
         batch = self.collator(features)
-        real = sum(len(f["input_ids"]) for f in features)
-        trained = sum(sum(1 for x in f["labels"] if x != -100) for f in features)
+        real, trained = self.measure(features)
         slots = int(batch["input_ids"].numel())
         self.real_tokens += real
         self.trained_tokens += trained
@@ -54,6 +60,12 @@ class TokenCounter:
     @property
     def padding_share(self) -> float:
         return 1.0 - self.real_tokens / self.slots if self.slots else 0.0
+
+
+def _measure_labelled(features: list[dict]) -> tuple[int, int]:
+    real = sum(len(f["input_ids"]) for f in features)
+    trained = sum(sum(1 for x in f["labels"] if x != -100) for f in features)
+    return real, trained
 
 
 def make_progress_callback(hooks: TrainingHooks | None, counter: TokenCounter) -> Any:

@@ -63,10 +63,24 @@ class TrainingJobViewSet(JobActionsMixin, mixins.CreateModelMixin, viewsets.Read
         if snapshot is None:
             raise ValidationError({"snapshot": "no such snapshot"})
         params = _checked_params(data.get("params") or {})
+        parent = None
+        if data.get("from_version"):
+            parent = ModelVersion.objects.filter(pk=data["from_version"]).first()
+            if parent is None:
+                raise ValidationError({"from_version": "no such model version"})
         try:
-            job = launch_training_job(snapshot, data.get("base_model") or None, params, request.user)
+            job = launch_training_job(
+                snapshot,
+                data.get("base_model") or None,
+                params,
+                request.user,
+                stage=data.get("stage") or "sft",
+                from_version=parent,
+            )
         except ValueError as exc:
-            raise ValidationError({"params": str(exc)}) from None
+            # Unknown parameters name the params; a stage without a version, or too little data, is the request's.
+            key = "params" if str(exc).startswith("unknown training parameters") else "non_field_errors"
+            raise ValidationError({key: [str(exc)]}) from None
         return Response(TrainingJobSerializer(job).data, status=status.HTTP_201_CREATED)
 
 

@@ -4,7 +4,8 @@ Chosen once, on first use (the first training job or dry run, or `manage.py eval
 source imported then, by the rule in training.core.eval_choice (per source, ~MARISA_HELD_OUT_SHARE of
 her lines). Stored by (source sha256, conversation position), so a re-import of the same file keeps it.
 After that it changes only through `grow` (`manage.py eval_set --grow`): a source imported later is
-trained on until then, so every version is measured on the same conversations.
+trained on until then, so every version is measured on the same conversations. Accepted corrections held
+out of training (EvalQuestion, training.train.harvested) wait outside the set until `grow` adds them too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db.models import Count, Q, Sum
 
 from annotation.corpus.models import Character, Conversation, Line
 from training.core.eval_choice import MIN_LINES_TO_MEASURE, choose_positions
-from training.train.models import EvalConversation, EvalSource
+from training.train.models import EvalConversation, EvalQuestion, EvalSource
 
 
 def text_digest(texts: Iterable[str]) -> str:
@@ -52,6 +53,7 @@ def _scenes_by_source(character: Character) -> dict[str, list[_Scene]]:
 class GrowResult:
     added: list[EvalConversation] = field(default_factory=list)
     sources: int = 0  # sources chosen from for the first time
+    questions: int = 0  # held-out corrections added to the set
 
 
 def is_pinned(character: Character) -> bool:
@@ -66,7 +68,8 @@ def ensure_eval_set(character: Character) -> None:
 
 @transaction.atomic
 def grow(character: Character, share: float | None = None) -> GrowResult:
-    """Add the sources not chosen from yet, and more of each source when `share` is above its own.
+    """Add the sources not chosen from yet, and more of each source when `share` is above its own, and the
+    held-out corrections waiting outside the set.
 
     Only ever adds: a larger share takes a longer prefix of the same hash order.
     """
@@ -89,6 +92,8 @@ def grow(character: Character, share: float | None = None) -> GrowResult:
             character=character, source_sha256=sha, defaults={"share": share, "her_lines_total": total}
         )
         result.sources += earlier is None
+    pending = EvalQuestion.objects.filter(character=character, in_set=False)
+    result.questions = pending.update(in_set=True)
     return result
 
 
@@ -120,6 +125,22 @@ def held_out_keys(character: Character) -> tuple[set[str], set[str]]:
     ids = {f"conv-{cid}" for cid, sha, pos in convs if (sha, pos) in pairs}
     digests = set(EvalConversation.objects.filter(character=character).values_list("text_digest", flat=True))
     return ids, digests
+
+
+def pinned_turns(character: Character) -> list[list[Any]]:
+    """The pinned conversations as turns, read from today's rows (a source no longer imported is skipped)."""
+    from training.core.textformat import Turn
+
+    pairs = set(EvalConversation.objects.filter(character=character).values_list("source_sha256", "position"))
+    convs = Conversation.objects.filter(source__sha256__in={sha for sha, _ in pairs}).values_list(
+        "id", "source__sha256", "position"
+    )
+    ids = [cid for cid, sha, pos in convs if (sha, pos) in pairs]
+    turns: dict[int, list[Any]] = defaultdict(list)
+    rows = Line.objects.filter(conversation_id__in=ids).order_by("conversation_id", "position")
+    for conv_id, speaker, text in rows.values_list("conversation_id", "speaker", "text"):
+        turns[conv_id].append(Turn(speaker=speaker, text=text))
+    return [turns[cid] for cid in sorted(turns)]
 
 
 def her_held_lines(character: Character) -> int:

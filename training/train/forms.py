@@ -9,7 +9,8 @@ from django.conf import settings
 
 from annotation.datasets.models import DatasetSnapshot
 from marisa_site.formats import time_label
-from training.train.launch import default_train_params
+from training.train.launch import default_parent, default_train_params
+from training.train.models import STAGE_CHOICES, ModelVersion
 
 
 class SnapshotChoice(forms.ModelChoiceField):
@@ -20,8 +21,26 @@ class SnapshotChoice(forms.ModelChoiceField):
         )
 
 
+class VersionChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ModelVersion) -> str:
+        return f"{obj.name} ({obj.get_stage_display()}{', active' if obj.is_active else ''})"
+
+
 class TrainingLaunchForm(forms.Form):
     snapshot = SnapshotChoice(queryset=DatasetSnapshot.objects.all(), empty_label=None)
+    stage = forms.ChoiceField(
+        choices=STAGE_CHOICES,
+        initial="sft",
+        help_text="DPO learns from pairs (an edit, a rejected reply beside an accepted one, an arena vote); "
+        "KTO from accepted / rejected replies. Both continue a version.",
+    )
+    from_version = VersionChoice(
+        queryset=ModelVersion.objects.all(),
+        required=False,
+        empty_label="— a fresh LoRA adapter (SFT only) —",
+        label="Continue from",
+        help_text="Its adapter is loaded and trained further (its LoRA r and alpha are kept).",
+    )
     base_model = forms.CharField(
         required=False,
         max_length=500,
@@ -41,6 +60,12 @@ class TrainingLaunchForm(forms.Form):
     load_in_4bit = forms.BooleanField(required=False, label="4-bit NF4 base model (QLoRA)")
     gradient_checkpointing = forms.BooleanField(required=False)
     activate_when_done = forms.BooleanField(required=False, label="Make the result the active version")
+    beta = forms.FloatField(
+        min_value=0.001,
+        max_value=10.0,
+        label="DPO/KTO beta",
+        help_text="How far a preference stage may move.",
+    )
 
     PARAM_FIELDS = (
         "num_train_epochs",
@@ -54,17 +79,35 @@ class TrainingLaunchForm(forms.Form):
         "load_in_4bit",
         "gradient_checkpointing",
         "activate_when_done",
+        "beta",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         defaults = default_train_params()
         initial = {k: defaults[k] for k in self.PARAM_FIELDS if k in defaults}
         initial["base_model"] = settings.MARISA_BASE_MODEL
+        parent = default_parent(settings.MARISA_BASE_MODEL)
+        initial["from_version"] = parent.pk if parent else None
         initial.update(kwargs.pop("initial", None) or {})
         super().__init__(*args, initial=initial, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("stage") in ("dpo", "kto") and not data.get("from_version"):
+            self.add_error("from_version", "A DPO or KTO stage continues a model version: choose one.")
+        return data
 
     def params(self) -> dict[str, Any]:
         data = self.cleaned_data
         params = {k: data[k] for k in self.PARAM_FIELDS}
         params["max_steps"] = data["max_steps"] or -1
+        stage = data.get("stage") or "sft"
+        if stage != "sft":
+            # Left at the SFT default, the step size and length take the preference stage's own defaults.
+            parent = data.get("from_version")
+            base = data.get("base_model") or (parent.base_model if parent else None)
+            sft, own = default_train_params("sft", base), default_train_params(stage, base)
+            for key in ("learning_rate", "num_train_epochs"):
+                if params[key] == sft[key]:
+                    params[key] = own[key]
         return params

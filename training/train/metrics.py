@@ -19,7 +19,7 @@ def flat_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def headline_metrics(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
     """The figures that compare versions: training loss and the held-out evaluation's scalars."""
     flat = flat_metrics(metrics)
-    keys = ["train_loss", "eval_set_her_lines"] + [k for k in flat if k.startswith("eval.")]
+    keys = ["train_loss", "eval_set_her_lines"] + [k for k in flat if k.startswith(("eval.", "eval_set."))]
     return [
         (METRIC_LABELS.get(k, k.removeprefix("eval.").replace("_", " ")), flat[k])
         for k in keys
@@ -37,5 +37,15 @@ METRIC_LABELS = {
     "eval.style_prompts": "style prompts",
     "eval.style_marker_rate": "style-marker rate",
     "eval.base_style_marker_rate": "base model style-marker rate",
+    "eval.questions": "evaluation questions answered",
+    "eval.forbidden_marker_rate": "forbidden-marker rate",
+    "eval.base_forbidden_marker_rate": "base model forbidden-marker rate",
+    "eval.reference_score": "chrF against her lines",
+    "eval.base_reference_score": "base model chrF against her lines",
+    "eval.distinct_2": "distinct-2 of replies",
+    "eval.base_distinct_2": "base model distinct-2 of replies",
+    "eval_set.conversations": "evaluation set conversations",
+    "eval_set.character_lines": "her lines scored on",
+    "eval_set.questions": "evaluation set questions",
     "eval_set_her_lines": "her lines in the evaluation set",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from django.db import models, transaction
@@ -10,9 +11,23 @@ from training.jobs.models import Job
 from training.train.checkpoints import find_checkpoint
 from training.train.params import check_train_params, job_dir
 
+log = logging.getLogger(__name__)
+
+# What a training job does: supervised fine-tuning on her lines, or a preference stage on reviewers' decisions.
+STAGE_CHOICES = [
+    ("sft", "SFT (her lines)"),
+    ("dpo", "DPO (preference pairs)"),
+    ("kto", "KTO (accepted / rejected)"),
+]
+
 
 class TrainingJob(Job):
     snapshot = models.ForeignKey("annotation.DatasetSnapshot", on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=8, choices=STAGE_CHOICES, default="sft")
+    # The version whose adapter this job continues (a fresh LoRA when empty); required by DPO and KTO.
+    from_version = models.ForeignKey(
+        "training.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="continued_by"
+    )
     base_model = models.CharField(max_length=500)
     loss = models.FloatField(null=True, blank=True)
     learning_rate = models.FloatField(null=True, blank=True)
@@ -52,6 +67,11 @@ class ModelVersion(models.Model):
     training_job = models.OneToOneField(
         TrainingJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_version"
     )
+    # Lineage: the version whose adapter this one continued, and the stage that made it.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    stage = models.CharField(max_length=8, choices=STAGE_CHOICES, default="sft")
     config = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=False)
@@ -72,6 +92,16 @@ class ModelVersion(models.Model):
     def active(cls) -> ModelVersion | None:
         return cls.objects.filter(is_active=True).first()
 
+    def lineage(self, limit: int = 20) -> list[ModelVersion]:
+        """This version, its parent, the parent's parent...: oldest last (bounded against a cycle)."""
+        chain: list[ModelVersion] = [self]
+        while chain[-1].parent_id and len(chain) < limit:
+            parent = chain[-1].parent
+            if parent is None or parent in chain:
+                break
+            chain.append(parent)
+        return chain
+
     def activate(self) -> None:
         """Make this the one version the bot answers with; atomically, so there is never zero or two."""
         with transaction.atomic():
@@ -80,6 +110,21 @@ class ModelVersion(models.Model):
             ModelVersion.objects.filter(is_active=True).exclude(pk=self.pk).update(is_active=False)
             ModelVersion.objects.filter(pk=self.pk).update(is_active=True)
         self.is_active = True
+        transaction.on_commit(self.preload_on_engine)
+
+    def preload_on_engine(self) -> None:
+        """With an inference engine (MARISA_INFERENCE_URL), load this adapter there now, without a restart.
+
+        A failure is logged, not raised: the engine also loads an adapter on the first request naming it.
+        """
+        from django.conf import settings
+
+        from training.core.engine import preload_adapter
+
+        try:
+            preload_adapter(settings.MARISA_INFERENCE_URL, self.pk, self.adapter_dir)
+        except Exception as exc:
+            log.warning("the inference engine did not load %s now (%s); it loads on first use", self, exc)
 
 
 class EvalSource(models.Model):
@@ -119,3 +164,27 @@ class EvalConversation(models.Model):
                 fields=["character", "source_sha256", "position"], name="eval_conversation_once"
             )
         ]
+
+
+class EvalQuestion(models.Model):
+    """An accepted correction held out for evaluation: a question, its context and her reply (the reference).
+
+    Chosen when a training job first reads the correction (`harvest.holds_out_correction`), so it is never
+    trained on; measured (`in_set`) only once `eval_set --grow` adds it and re-scores every version.
+    """
+
+    character = models.ForeignKey("annotation.Character", on_delete=models.CASCADE, related_name="+")
+    record_id = models.CharField(max_length=64)  # the snapshot record, "cand-<candidate id>"
+    question = models.TextField()
+    context = models.JSONField(default=list, blank=True)  # [{"speaker", "text"}, ...] before the question
+    reference = models.TextField()  # the accepted (corrected) reply
+    source = models.CharField(max_length=200, blank=True)  # the question set's name
+    in_set = models.BooleanField(default=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["character", "record_id"], name="eval_question_once")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.question[:40]}"

@@ -20,6 +20,7 @@ from training.train.eval_set import her_held_lines
 from training.train.models import ModelVersion, TrainingJob
 from training.train.params import job_dir
 from training.train.progress import JobHooks, ProgressListener
+from training.train.stages import preference_samples, preference_set
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ def build_config(job: TrainingJob, spec: Any, resume: bool) -> Any:
         output_dir=str(job_dir(job)),
         line_separator=spec.line_separator,
         resume_from_checkpoint=resume,
+        stage=job.stage,
+        from_adapter=parent_adapter(job),
     )
     params.setdefault("max_seq_length", spec.max_seq_length)
     if "target_modules" not in job.params:
@@ -66,11 +69,29 @@ def build_config(job: TrainingJob, spec: Any, resume: bool) -> Any:
     return TrainConfig(**params)
 
 
+def parent_adapter(job: TrainingJob) -> str | None:
+    """The adapter directory of the version the job continues; ValueError when that version or adapter is gone."""
+    if job.from_version is None:
+        if job.params.get("from_version"):
+            raise ValueError(
+                f"model version {job.params['from_version']} that this job continues was deleted: "
+                "launch a new job (from another version, or a fresh SFT round)"
+            )
+        return None
+    adapter = Path(job.from_version.adapter_dir)
+    if not (adapter / "adapter_config.json").is_file():
+        raise ValueError(f"{job.from_version.name} has no adapter at {adapter}: it cannot be continued")
+    return str(adapter)
+
+
 def run_training(job: TrainingJob, listener: ProgressListener | None = None) -> None:
     """Train a claimed job to a ModelVersion (or to a cancel at a step); progress goes to the row."""
     hooks = JobHooks(job, listener=listener)
     try:
-        _train(job, hooks)
+        if job.stage in ("dpo", "kto"):
+            _run_preference(job, hooks)
+        else:
+            _train(job, hooks)
     finally:
         hooks.flush()  # the last progress is kept whatever happened
 
@@ -113,12 +134,22 @@ def _record_version(job: TrainingJob, spec: Any, config: Any, result: Any, split
     metrics = dict(result.metrics or {})
     metrics.setdefault("train_conversations", len(split.train))
     metrics.setdefault("held_out_conversations", len(split.held_out))
+    return record_version(job, spec, config, result, metrics)
+
+
+def record_version(
+    job: TrainingJob, spec: Any, config: Any, result: Any, metrics: dict[str, Any]
+) -> ModelVersion:
+    """The job's ModelVersion, with its lineage (the version it continued and the stage that made it)."""
     # Which evaluation set the held-out figures were measured on: after `eval_set --grow` they differ.
     metrics["eval_set_her_lines"] = her_held_lines(job.snapshot.character)
     version, _ = ModelVersion.objects.update_or_create(
         training_job=job,
         defaults={
-            "name": f"v{job.pk} · {job.snapshot.sha256[:8]}",
+            "name": f"v{job.pk} · {job.snapshot.sha256[:8]}"
+            + ("" if job.stage == "sft" else f" · {job.stage}"),
+            "parent": job.from_version,
+            "stage": job.stage,
             "base_model": spec.name_or_path,
             "adapter_dir": str(result.adapter_dir),
             "line_separator": spec.line_separator,
@@ -181,3 +212,44 @@ def load_tokenizer(spec: Any) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(spec.name_or_path)
     check_separator(tokenizer, spec.line_separator)
     return tokenizer
+
+
+def _run_preference(job: TrainingJob, hooks: JobHooks) -> None:
+    """A claimed DPO/KTO job, from its parent version to a new ModelVersion (or to a cancel at a step)."""
+    from training.core.preference import train_preference
+
+    character = character_spec(job.snapshot.character)
+    job.set_phase("loading the base model")
+    spec = base_model_spec(job.base_model, job.params.get("line_separator"))
+    job.set_phase("reading preference data from the snapshot")
+    data, split = preference_set(job.snapshot, job.stage, character, spec.line_separator)
+    if job.params.get("resume"):
+        discard_incomplete_checkpoints(job_dir(job))
+    resume = bool(job.params.get("resume")) and find_checkpoint(job_dir(job)) is not None
+    config = build_config(job, spec, resume)
+    job_dir(job).mkdir(parents=True, exist_ok=True)
+    TrainingJob.objects.filter(pk=job.pk).update(
+        output_dir=str(job_dir(job)), params={**job.params, "preference_data": data.report()}
+    )
+    result = train_preference(data, split.held_out, character, config, hooks)
+    hooks.flush()
+    if result.stopped:
+        job.finish(
+            Job.Status.CANCELLED, "cancelled: the last checkpoint is kept", job.resumable_after_failure()
+        )
+        return
+    metrics = dict(result.metrics or {})
+    metrics.setdefault("held_out_conversations", len(split.held_out))
+    version = record_version(job, spec, config, result, metrics)
+    job.finish(Job.Status.SUCCEEDED, f"done: {version.name}")
+
+
+def dry_run_preference(snapshot: Any, stage: str, base_model: str | None) -> dict[str, Any]:
+    """A DPO/KTO stage's data built exactly as a job would (counts, the first items decoded), not trained."""
+    spec = base_model_spec(base_model or settings.MARISA_BASE_MODEL)
+    character = character_spec(snapshot.character)
+    data, _split = preference_set(snapshot, stage, character, spec.line_separator)
+    samples = preference_samples(load_tokenizer(spec), data, stage, spec.line_separator)
+    report = {"stage": stage, "snapshot": snapshot.pk, "snapshot_sha256": snapshot.sha256}
+    report.update(base_model=spec.name_or_path, **data.report(), samples=samples)
+    return _jsonable(report)

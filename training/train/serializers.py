@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from training.jobs.serializers import JOB_FIELDS, StaffTracebackMixin
-from training.train.models import ModelVersion, TrainingJob
+from training.train.models import STAGE_CHOICES, ModelVersion, TrainingJob
 
 
 class TrainingJobSerializer(StaffTracebackMixin, serializers.ModelSerializer):
@@ -17,6 +17,8 @@ class TrainingJobSerializer(StaffTracebackMixin, serializers.ModelSerializer):
         fields = [
             *JOB_FIELDS,
             "snapshot",
+            "stage",
+            "from_version",
             "base_model",
             "loss",
             "learning_rate",
@@ -35,6 +37,15 @@ class TrainingLaunchSerializer(serializers.Serializer):
         help_text="HF id or path; blank = the configured one",
     )
     params = serializers.DictField(required=False, help_text="training parameters overriding the defaults")
+    stage = serializers.ChoiceField(
+        choices=STAGE_CHOICES, required=False, default="sft", help_text="sft, or a preference stage: dpo, kto"
+    )
+    from_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="model version whose adapter to continue (dpo/kto default: the active version)",
+    )
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -48,6 +59,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "line_separator",
             "snapshot",
             "training_job",
+            "parent",
+            "stage",
             "config",
             "metrics",
             "is_active",

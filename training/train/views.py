@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,8 @@ from training.jobs.models import Job
 from training.jobs.views import control_view
 from training.train.eval_set import her_held_lines, is_pinned, measure_warning, uncovered_sources
 from training.train.forms import TrainingLaunchForm
-from training.train.launch import launch_training_job
+from training.train.harvested import eval_questions_context
+from training.train.launch import default_train_params, launch_training_job
 from training.train.loss_chart import loss_svg
 from training.train.metrics import flat_metrics, headline_metrics
 from training.train.models import EvalConversation, ModelVersion, TrainingJob
@@ -32,11 +34,21 @@ def launch(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TrainingLaunchForm(request.POST)
         if form.is_valid():
-            job = launch_training_job(
-                form.cleaned_data["snapshot"], form.cleaned_data["base_model"], form.params(), request.user
-            )
-            messages.success(request, f"Training job {job.pk} queued.")
-            return redirect("training:job", pk=job.pk)
+            data = form.cleaned_data
+            try:
+                job = launch_training_job(
+                    data["snapshot"],
+                    data["base_model"],
+                    form.params(),
+                    request.user,
+                    stage=data["stage"],
+                    from_version=data["from_version"],
+                )
+            except ValueError as exc:  # too little preference data, another base model: said on the form
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Training job {job.pk} queued.")
+                return redirect("training:job", pk=job.pk)
     else:
         initial = {"snapshot": request.GET.get("snapshot")} if request.GET.get("snapshot") else {}
         form = TrainingLaunchForm(initial=initial)
@@ -46,9 +58,21 @@ def launch(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "has_snapshots": DatasetSnapshot.objects.exists(),
+            "stage_defaults": _stage_defaults(),
             "eval_warning": measure_warning(),
         },
     )
+
+
+def _stage_defaults() -> str:
+    """The preference stages' defaults in words, for the deployment's base model."""
+    parts = []
+    for stage in ("dpo", "kto"):
+        params = default_train_params(stage, settings.MARISA_BASE_MODEL)
+        parts.append(
+            f"{stage.upper()}: learning rate {params['learning_rate']:g}, {params['num_train_epochs']:g} epochs"
+        )
+    return "; ".join(parts)
 
 
 @staff_page("Creating a snapshot")
@@ -68,6 +92,7 @@ def _job_context(request: HttpRequest, job: TrainingJob) -> dict[str, Any]:
     return {
         "job": job,
         "version": version,
+        "preference": ((version.metrics or {}).get("preference_eval") or {}) if version else {},
         "headline": headline_metrics(version.metrics) if version else [],
         "loss_svg": mark_safe(loss_svg(job.loss_history)),  # built from numbers only
         "can_resume": job.resumable and job.status in (Job.Status.FAILED, Job.Status.CANCELLED),
@@ -77,7 +102,9 @@ def _job_context(request: HttpRequest, job: TrainingJob) -> dict[str, Any]:
 
 @reviewer_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(TrainingJob.objects.select_related("snapshot", "created_by"), pk=pk)
+    job = get_object_or_404(
+        TrainingJob.objects.select_related("snapshot", "created_by", "from_version"), pk=pk
+    )
     context = _job_context(request, job)
     context["eval_warning"] = measure_warning(job.snapshot.character)
     return render(request, "training/job_detail.html", context)
@@ -98,11 +125,22 @@ job_resume = control_view(TrainingJob, "resume", "training:job")
 
 @reviewer_required
 def versions(request: HttpRequest) -> HttpResponse:
-    rows = list(ModelVersion.objects.select_related("snapshot", "training_job"))
+    rows = list(ModelVersion.objects.select_related("snapshot", "training_job", "parent"))
+    by_pk = {row.pk: row for row in rows}
     for row in rows:
         row.headline = headline_metrics(row.metrics)
         row.flat = flat_metrics(row.metrics)
+        row.chain = _lineage(row, by_pk)
+        row.preference = (row.metrics or {}).get("preference_eval") or {}
     return render(request, "training/versions.html", {"versions": rows})
+
+
+def _lineage(version: ModelVersion, by_pk: dict[int, ModelVersion], limit: int = 20) -> list[ModelVersion]:
+    """The version and the versions it continued, newest first, from rows already read (no query per step)."""
+    chain = [version]
+    while chain[-1].parent_id in by_pk and len(chain) < limit and by_pk[chain[-1].parent_id] not in chain:
+        chain.append(by_pk[chain[-1].parent_id])
+    return chain
 
 
 @staff_page("Activating a model version")
@@ -112,6 +150,28 @@ def version_activate(request: HttpRequest, pk: int) -> HttpResponse:
     version.activate()
     messages.success(request, f"{version.name} is now the active version (the bot answers with it).")
     return redirect("training:versions")
+
+
+@staff_page("Seeding a question set from the corpus")
+@require_POST
+def seed_questions(request: HttpRequest) -> HttpResponse:
+    """The generate page's button: questions harvested from the training conversations, into a set."""
+    from annotation.review.questions import QuestionImportError
+    from training.train.harvested import DEFAULT_SEED_SET
+    from training.train.harvested import seed_questions as seed
+
+    name = (request.POST.get("set_name") or DEFAULT_SEED_SET).strip()[:200]
+    try:
+        result = seed(set_name=name or DEFAULT_SEED_SET)
+    except QuestionImportError as exc:
+        messages.error(request, str(exc))
+        return redirect("training:generation_launch")
+    messages.success(
+        request,
+        f"Question set {result.question_set.name!r}: {result.created} new questions harvested from the corpus "
+        f"({result.skipped} already there, {result.total} in all).",
+    )
+    return redirect("training:generation_launch")
 
 
 @export_page("Reading the evaluation set (her held-out conversations)")
@@ -132,5 +192,6 @@ def eval_set(request: HttpRequest) -> HttpResponse:
             "her_lines": her_held_lines(character),
             "eval_warning": measure_warning(character),
             "uncovered": uncovered_sources(character),
+            **eval_questions_context(character),
         },
     )

@@ -38,7 +38,8 @@ def detect_format(name: str, head: Sequence[str]) -> str:
     body = [strip_markup(line) for line in aozora_body(content)]
     body = [line for line in body if line.strip(SPACES)]
     speeches = sum(1 for line in body if match_speech(line))
-    if body and speeches >= 3 and speeches >= 0.3 * len(body):
+    # A short script is all speeches (魔理沙「テストだぜ」 / 霊夢「はいはい」): no novel opens that way.
+    if body and (speeches >= 3 or speeches == len(body)) and speeches >= 0.3 * len(body):
         return "script"
     return "aozora"
 

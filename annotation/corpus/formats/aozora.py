@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from annotation.corpus.formats.aozora_more import alternate, improve
 from annotation.corpus.formats.aozora_speakers import (
     PRONOUN_TOPIC_RE,
     SUBJECT_IN_RE,
@@ -41,6 +42,12 @@ from annotation.corpus.formats.common import (
 # Narration between two quotes longer than this ends the passage (a few sentences of scene change).
 LONG_NARRATION = 200
 CONTEXT_CHARS = 100
+# Narration between two quotes short enough to be only an attribution: the exchange goes on.
+JOINED_NARRATION = 40
+SENTENCE_END_IN_RE = re.compile(r"[。！？!?]")
+# 言い、 / 言って、 / 言いながら、 / 言いまして、 go on; と答えたら、 / と言うと、 hand the turn on.
+CONTINUATIVE_RE = re.compile(r"(?:[いひきしちにびみり]|[てで]|ながら|まして)、$")
+HANDS_ON_RE = re.compile(r"たら|[うくすつぬむる]と、|れば|から|ので")
 HEADING_NOTE_RE = re.compile(r"［＃[^］]*見出し］")
 
 # Narration per first-person topic (おれは) needed before a pronoun counts as the narrator's.
@@ -48,13 +55,36 @@ NARRATOR_MIN_TOPICS = 3
 NARRATOR_DENSITY = 1 / 1000  # first-person topics per character of narration
 # A name the narration makes a subject this often is a character (not 看板, 電報).
 CHARACTER_MIN_SUBJECTS = 3
+NARRATION_KEPT = 2_000_000  # characters of narration kept for those counts (a novel; a huge file stops)
 
 
 class Characters(dict[str, int]):
-    """Subject counts from the narration; `name in characters` when the name is a character's."""
+    """Subject counts from the narration; `name in characters` when the name is a character's.
+
+    A phrase the name pattern cannot see (狸の子, 野ねずみのお母さん) is counted in the narration read so far
+    when it is asked about, so the analyser never has to read all of the narration."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.narration: list[str] = []
+        self.size = 0
+        self.confirmed: set[str] = set()
+
+    def read(self, part: str) -> None:
+        if self.size < NARRATION_KEPT:
+            self.narration.append(part)
+            self.size += len(part)
 
     def __contains__(self, name: object) -> bool:
-        return self.get(name, 0) >= CHARACTER_MIN_SUBJECTS  # type: ignore[call-overload]
+        if not isinstance(name, str) or not name:
+            return False
+        if self.get(name, 0) >= CHARACTER_MIN_SUBJECTS or name in self.confirmed:
+            return True
+        text = "".join(self.narration)
+        if sum(text.count(name + particle) for particle in "はが") >= CHARACTER_MIN_SUBJECTS:
+            self.confirmed.add(name)
+            return True
+        return False
 
 
 @dataclass
@@ -62,6 +92,10 @@ class Quote:
     text: str
     before: str
     after: str = ""
+    after_para: bool = False  # `after` is the opening of the next paragraph
+    lead: str = ""  # the narration paragraph just before, when the quote opens its paragraph
+    lead_follows_quote: bool = False  # that paragraph came right after another quote
+    ambiguous: bool = False  # `after` is one sentence that may as well open the next quote
 
 
 def _first_bracket(text: str) -> str:
@@ -69,6 +103,18 @@ def _first_bracket(text: str) -> str:
         if ch in "「」":
             return ch
     return ""
+
+
+DEMONSTRATIVE_RE = re.compile(r"かう|こう|さう|そう|同じ")
+# A sentence ending in a plain verb of saying can introduce what follows as well as close what went before.
+INTRODUCING_END_RE = re.compile(r"(?:云|言|い|叫|怒鳴|呶鳴|どな|喚)[いひびりっつ]?(?:ました|ます|た|だ)。?$")
+
+
+def _one_plain_sentence(text: str) -> bool:
+    """One sentence ending in a plain verb of saying, without こう/そう pointing back at the quote before."""
+    text = text.strip(SPACES)
+    one = len(SENTENCE_END_IN_RE.findall(text.rstrip("。！？!?"))) == 0
+    return one and bool(INTRODUCING_END_RE.search(text)) and not DEMONSTRATIVE_RE.search(text)
 
 
 def split_paragraph(text: str, open_quote: bool) -> tuple[list[tuple[str, str]], bool]:
@@ -103,9 +149,20 @@ class NovelParser:
         self.narration = 0  # characters of narration since the last quote
         self.narration_total = 0
         self.carry: Quote | None = None  # a quote still open at the end of the previous paragraph
+        self.waiting: Quote | None = (
+            None  # a quote that ended its paragraph: the next one may name who said it
+        )
+        self.last_narration = ""  # the previous paragraph, when it was narration only
+        self.narration_follows_quote = False  # ...and it came right after a quote (it may be that one's)
+        self.waiting_narration = 0
+        self.joined: list[
+            bool
+        ] = []  # per quote of self.conv: no more than an attribution since the one before
+        self.bare: list[bool] = []  # per quote: no narration at all next to it
         self.title = ""
         self.pronouns: dict[str, int] = {}  # first-person topics in narration: who tells the story
         self.characters = Characters()
+        self.last_after = ""
 
     @property
     def narrator(self) -> str:
@@ -119,16 +176,44 @@ class NovelParser:
 
     def _finish(self) -> Iterator[ParsedConversation]:
         if self.conv:
-            speakers = resolve_exchanges(self.attrs, self.partners, self.narrator)
+            speakers = alternate(
+                resolve_exchanges(self.attrs, self.partners, self.narrator), self.joined, self.bare
+            )
             for line, speaker in zip(self.conv, speakers, strict=True):
                 line.speaker, line.speaker_by = speaker, "narration" if speaker else "unknown"
             yield ParsedConversation(self.conv, self.title)
-        self.conv, self.attrs, self.partners, self.partner = [], [], [], ""
+        self.conv, self.attrs, self.partners, self.partner, self.joined = [], [], [], "", []
+        self.bare = []
 
     def passage_break(self) -> Iterator[ParsedConversation]:
+        yield from self._end_waiting("")
+        self.last_narration = ""
         yield from self._end_carry()
         yield from self._finish()
         self.narration = 0
+
+    def _end_waiting(self, next_text: str) -> Iterator[ParsedConversation]:
+        """Emit the quote that ended the previous paragraph; a narration paragraph after it is its `after`.
+
+        One sentence between two quotes (Xは…云いました。) may close the first or open the second: the
+        quote waits one paragraph more, and when another quote follows, that sentence names neither."""
+        quote = self.waiting
+        if quote is None:
+            return
+        if quote.after_para:  # it waited a paragraph more
+            quote.ambiguous = next_text.startswith("「")
+        elif next_text and not next_text.startswith("「"):
+            quote.after, quote.after_para = next_text.split("「", 1)[0], True
+            if "「" not in next_text and _one_plain_sentence(next_text):
+                self.waiting_narration = self.narration
+                return  # decided by the paragraph after this one
+        self.waiting = None
+        later = self.narration - self.waiting_narration if quote.after_para and self.waiting_narration else 0
+        if later:
+            self.narration = self.waiting_narration
+        self.waiting_narration = 0
+        yield from self._emit(quote)
+        self.narration = later
 
     def _end_carry(self) -> Iterator[ParsedConversation]:
         if self.carry is not None:
@@ -143,18 +228,55 @@ class NovelParser:
             partner = self.partner if self.partner_fresh else ""
             yield from self._finish()
             self.partner = partner  # the narration that ended the passage may name who comes next
+        self.joined.append(bool(self.conv) and self.narration <= JOINED_NARRATION)
+        self.bare.append(not quote.before.strip(SPACES) and not quote.after.strip(SPACES))
         self.narration = 0
         narrator = self.narrator
-        attr = attribute(quote.before, quote.after, narrator, self.characters)
+        attr = self._attribute(quote, narrator)
         self.attrs.append(attr)
         self.partners.append(self.partner)
         self.partner_fresh = False
+        self.last_after = quote.after
         if attr.speaker and attr.speaker == narrator and attr.addressee:
             self.partner = attr.addressee
         elif attr.speaker and attr.speaker != narrator:
             self.partner = attr.speaker
-        context = (quote.before[-CONTEXT_CHARS:] + "「…」" + quote.after[:CONTEXT_CHARS]).strip(SPACES)
+        # Narration from the paragraph before or after stays apart from the quote by its line break.
+        before = quote.before or (quote.lead[-CONTEXT_CHARS:] + "\n" if quote.lead else "")
+        after = ("\n" if quote.after_para else "") + quote.after[:CONTEXT_CHARS]
+        context = (before[-CONTEXT_CHARS - 1 :] + "「…」" + after).strip(SPACES + "\n")
         self.conv.append(ParsedLine(attr.speaker, text, "narration" if attr.speaker else "unknown", context))
+
+    def _attribute(self, quote: Quote, narrator: str) -> Attribution:
+        after = quote.after.lstrip(SPACES) if quote.after_para else quote.after
+        attr = attribute(quote.before, after, narrator, self.characters)
+        if not attr.speaker and after.startswith("と") and self._continues(quote):
+            return Attribution(self.attrs[-1].speaker, False, self.attrs[-1].addressee)
+        if not attr.speaker and self._continues(quote):
+            return Attribution(self.attrs[-1].speaker, False, self.attrs[-1].addressee)
+        return improve(
+            attr,
+            after=after,
+            after_is_next_paragraph=quote.after_para,
+            ambiguous=quote.ambiguous,
+            lead=quote.lead,
+            lead_follows_quote=quote.lead_follows_quote,
+            narrator=narrator,
+            known=self.characters,
+        )
+
+    def _continues(self, quote: Quote) -> bool:
+        """「…」と女は、声をひそめて言い、「…」: the sentence goes on into this quote, its speaker too."""
+        before = quote.before.strip(SPACES)
+        return bool(
+            before
+            and self.attrs
+            and self.attrs[-1].speaker
+            and self.last_after == quote.before
+            and not SENTENCE_END_IN_RE.search(before)
+            and CONTINUATIVE_RE.search(before) is not None
+            and not HANDS_ON_RE.search(before)
+        )
 
     def _narration(self, part: str) -> None:
         self.narration += len(part.strip(SPACES))
@@ -163,20 +285,33 @@ class NovelParser:
             self.pronouns[pronoun] = self.pronouns.get(pronoun, 0) + 1
         for name in SUBJECT_IN_RE.findall(part):
             self.characters[name] = self.characters.get(name, 0) + 1
+        self.characters.read(part)
         met = encounter(part)
         if met:
             self.partner, self.partner_fresh = met, True
 
     def paragraph(self, text: str) -> Iterator[ParsedConversation]:
+        follows_quote = self.waiting is not None
+        yield from self._end_waiting(text)
+        if self.waiting is not None:  # this one sentence decides nothing yet
+            self._narration(text)
+            self.last_narration, self.narration_follows_quote = text, True
+            return
         carried = self.carry
         if carried is not None and _first_bracket(text) != "」":
             yield from self._end_carry()  # never closed: it ends with its own paragraph
             carried = None
         segments, still_open = split_paragraph(text, open_quote=carried is not None)
         pending: Quote | None = None
+        lead, lead_follows = self.last_narration, self.narration_follows_quote
+        self.last_narration = text if len(segments) == 1 else ""
+        self.narration_follows_quote = follows_quote
         for index, (kind, part) in enumerate(segments):
             if kind == "n":
                 if pending is not None:
+                    if index == len(segments) - 1 and not part.strip(SPACES):
+                        self.waiting, pending = pending, None  # it ends the paragraph: wait for the next
+                        continue
                     pending.after = part
                     yield from self._emit(pending)
                     pending = None
@@ -188,7 +323,8 @@ class NovelParser:
             if index == 0 and carried is not None:
                 pending, self.carry = Quote(carried.text + part, carried.before), None
             else:
-                pending = Quote(part, before)
+                opens = index == 1 and not before.strip(SPACES)
+                pending = Quote(part, before, lead=lead if opens else "", lead_follows_quote=lead_follows)
         if pending is not None:
             if still_open:
                 self.carry = pending

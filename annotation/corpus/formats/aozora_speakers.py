@@ -59,6 +59,7 @@ PERSONS = frozenset(
 # Several people at once: the quote is theirs together, no one speaker.
 GROUPS = frozenset("皆 皆んな みんな 一同 二人 三人 両人 双方 連中 一人 誰も 人々 両方 生徒一同".split())
 
+GROUP_AFTER = ("みんな", "皆", "一同", "一斉", "口々", "揃って")
 # 「…」と山嵐が云った / 「…」とまた野だは笑った
 AFTER_SUBJECT_RE = re.compile(rf"^と、?{CONJ}(?P<name>{NAME})(?:は|が|も)(?P<rest>[^。「」]{{0,30}})")
 # 「…」と云う声は清だ
@@ -74,7 +75,9 @@ VOICE_IDENT_RE = re.compile(
     rf"^、?(?:正しく|まさしく|確かに|たしかに|紛れもなく|まぎれもなく)?(?P<name>{NAME})の声(?:だ|である|であった|だった|です|らしい)"
 )
 # 「…」という山嵐の声
-AFTER_VOICE_OF_RE = re.compile(rf"^と(?:云|言|い)う(?P<name>{NAME})の声")
+AFTER_VOICE_OF_RE = re.compile(
+    rf"^と(?:云|言|い)[うふ](?P<name>{NAME})の(?:声|言葉|戒め|叫び|命令|教え|注意)"
+)
 # The listener's reaction, not the speaker's act: 「…」と太郎は耳を疑った.
 LISTENER_RE = re.compile(r"耳を|聞こえ|聞き流|聞きとが|聞き咎")
 # The verb of the quote with no subject: と + a few words of manner + a speech verb.
@@ -89,7 +92,7 @@ ANY_CONDITIONAL_RE = re.compile(
 )
 # The quote used as a noun's content, not spoken here: 「…」という噂, 「…」と云うのは, 「…」と書いた札.
 NOMINAL_RE = re.compile(
-    r"^と(?:いう|言う|云う|いった|言った|云った)(?:(?!声|返事|答|返答|挨拶)[一-龥ァ-ヴ]|の[はがでをに]|もの|こと|ような|様な)"
+    r"^と(?:いう|言う|云う|いふ|言ふ|云ふ|いった|言った|云った)(?:(?!声|返事|答|返答|挨拶)[一-龥ァ-ヴ]|の[はがでをに]|もの|こと|ような|様な)"
 )
 TE_FORM_RE = re.compile(r"^(?:って|いて|して|て|で|いすてて|い残して|い捨てて|いながら|ながら)")
 SUBJECT_IN_RE = re.compile(rf"(?:^|(?<=[、。」\u3000ぁ-ゖ]))(?P<name>{NAME})(?:は|が)")
@@ -153,9 +156,11 @@ def subject_before(before: str) -> str:
     pieces = CLAUSE_SPLIT_RE.split(sentence)
     separators = CLAUSE_SPLIT_RE.findall(sentence)
     for index in range(len(pieces) - 1, -1, -1):
-        m = CLAUSE_SUBJECT_RE.match(pieces[index].strip(SPACES))
+        piece = pieces[index].strip(SPACES)
+        m = CLAUSE_SUBJECT_RE.match(piece)
         if m and name_ok(m.group("name")):
-            return m.group("name")
+            # 仲間もみんな立って来て「…」: several people speak together, no one speaker.
+            return "" if piece[m.end() :].startswith(GROUP_AFTER) else m.group("name")
         # A conditional (…と, …たら) hands the turn to someone else: the subject before it did not speak.
         if index > 0 and CONDITIONAL_RE.search(separators[index - 1]):
             return ""
@@ -223,6 +228,9 @@ def attribute(before: str, after: str, narrator: str = "", known: Collection[str
         return Attribution(agent.group("name"), False, narrator)
     if PASSIVE_RE.match(after):  # と聞かれた: someone unnamed spoke to the narrator or the subject
         return Attribution("", True, "")
+    voice_of = AFTER_VOICE_OF_RE.match(after)
+    if voice_of and name_ok(voice_of.group("name")):
+        return Attribution(voice_of.group("name"), False, "")  # words recalled, not a turn of the exchange
     named = _after_subject(after, known)
     if named is not None:
         return Attribution(named, False, _addressee(before, after, named) if named else "")

@@ -33,6 +33,11 @@ RUBY_RE = re.compile(r"《[^》]*》")
 BREAK_NOTE_RE = re.compile(r"［＃[^］]*(?:改ページ|改丁|改段|改見開き|見出し)[^］]*］")
 GAIJI_UNICODE_RE = re.compile(r"U\+([0-9A-Fa-f]{4,6})")
 GAIJI_JIS_RE = re.compile(r"第[34]水準(\d)-(\d{1,2})-(\d{1,2})")
+GAIJI_KANA_RE = re.compile(r"^※［＃(?:小書き|濁点付き|半濁点付き)?(?:平仮名|片仮名)([ぁ-ゖァ-ヺ])")
+# An editor's remark in 〔…〕: Japanese words about the text (空白, 判読, 欠, ママ…), never a quote's words.
+EDITORIAL_RE = re.compile(
+    r"〔[^〔〕]*(?:空白|判読|欠|脱|不明|ママ|原文|底本|以下|以上|数字|数文字|一字|二字)[^〔〕]*〕"
+)
 LEGEND_RULE_RE = re.compile(r"^-{5,}\s*$")
 COLOPHON_RE = re.compile(r"^底本[：:]")
 SPACES = " \t\u3000"
@@ -53,14 +58,20 @@ def _gaiji(match: re.Match[str]) -> str:
         try:
             return raw.decode("euc_jis_2004")
         except UnicodeDecodeError:
-            return ""
-    return ""
+            pass
+    # No code point: a small or voiced kana (※［＃小書き平仮名ん、…］) falls back to its base character, so
+    # 僕※［＃小書き平仮名ん］とこ stays 僕んとこ rather than losing a sound.
+    base = GAIJI_KANA_RE.search(note)
+    return base.group(1) if base else ""
 
 
 def strip_markup(line: str) -> str:
-    """Remove ［＃…］ notes (quotes inside them included), gaiji descriptions and ruby 《…》 / ｜."""
+    """Remove ［＃…］ notes (quotes inside them included), gaiji descriptions, ruby 《…》 / ｜ and the
+    editors' remarks 〔以下数文字分空白〕 (not the accented Latin that Aozora also writes in 〔…〕)."""
     if "［＃" in line:
         line = NOTE_RE.sub(_gaiji, line)
+    if "〔" in line:
+        line = EDITORIAL_RE.sub("", line)
     if "《" in line:
         line = RUBY_RE.sub("", line)
     return line.replace("｜", "")

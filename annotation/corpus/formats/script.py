@@ -39,6 +39,13 @@ SETTING_NAMES = frozenset(
 CURTAIN = r"(?:(?<![一-龥々])|(?<=[一二三四五六七八九十百千〇0-9０-９第序終開閉]))幕(?![府僚末臣舎営内])"
 SCENE_WORDS_RE = re.compile(rf"暗転|場面|転換|翌|{CURTAIN}")
 PARTICLE_END_RE = re.compile(r"[はがをにもへとで]$")
+INDENT_START_RE = re.compile(r"［＃ここから[０-９0-9一二三四五六七八九]+字下げ］")
+INDENT_END_RE = re.compile(r"［＃ここ(?:で字下げ終わり|から)")
+JOINT_RE = re.compile(r"[と・、＆&]")
+# The time of a scene, after its place: 茶の間　　朝.
+TIME_RE = re.compile(
+    r"(?:[同翌前]?(?:日の)?)?(?:朝|昼|夜|晩|夕|夕方|夕刻|午前|午後|深夜|真夜中|明け方|黄昏|宵)(?:[ \u3000].*)?"
+)
 CLOSERS = {"「": "」", "『": "』"}
 # The common well-formed lines, 名前「台詞」 and 名前：台詞, with no markup, directions or nesting.
 FAST_SPEECH_RE = re.compile(
@@ -119,6 +126,8 @@ class ScriptParser:
         self.force_break = False
         self.names: dict[str, str | None] = {}
         self.title = ""  # the last scene heading: the title of the conversations under it
+        self.last_speaker = ""  # who spoke last: an indented block after a speech is theirs
+        self.indented = False  # inside ［＃ここから１字下げ］ … ［＃ここで字下げ終わり］
         self.done: list[ParsedConversation] = []
 
     def feed(self, raw: str) -> None:
@@ -137,6 +146,18 @@ class ScriptParser:
                 return
         if is_break_note(raw):
             self.force_break = True
+        if "［＃" in raw:
+            self._indent_note(raw)
+        if not raw.strip(SPACES):
+            self.indented = False
+        elif (
+            self.indented
+            and self.last_speaker
+            and "［＃" not in raw
+            and not raw.lstrip(SPACES).startswith("（")
+        ):
+            self._indented_line(raw)
+            return
         line = strip_markup(raw) if ("［＃" in raw or "《" in raw or "｜" in raw) else raw
         stripped = line.strip(SPACES)
         if not stripped:
@@ -160,10 +181,36 @@ class ScriptParser:
                 return
         speech = match_speech(line)
         name = self._speaker_name(speech[0]) if speech else None
+        if speech and name and self._place_and_time(name, speech[1], speech[2]):
+            self.flush()
+            self.title = heading_title(stripped)
+            return
         if speech and name:
             self._open(name, speech[1], speech[2])
             return
         self._unprefixed(stripped)
+
+    def _indent_note(self, raw: str) -> None:
+        """An indented block opened right after a speech (no blank line between) continues it; any other
+        layout note (ここから改行天付き…, 字下げ終わり) ends it."""
+        if INDENT_START_RE.search(raw):
+            self.indented = self.speaker is not None or bool(self.conv and not self.blank_since_speech)
+        elif INDENT_END_RE.search(raw):
+            self.indented = False
+
+    def _indented_line(self, raw: str) -> None:
+        """A line of an indented block (a song, a letter read out) belongs to the speech before it."""
+        text = strip_markup(raw).strip(SPACES)
+        if self.speaker is None:
+            self._open(self.last_speaker, "", "play")
+        self._add(text)
+
+    def _place_and_time(self, name: str, rest: str, style: str) -> bool:
+        """茶の間　　朝 before the first speech is a heading (a place and a time), not a speaker."""
+        if style != "play" or self.last_speaker:
+            return False
+        rest = rest.strip(SPACES)
+        return bool(TIME_RE.fullmatch(rest)) or bool(self.cast and name not in self.cast and len(rest) <= 12)
 
     def _cast_line(self, stripped: str) -> bool:
         if match_speech(stripped) and stripped.split()[0] in SETTING_NAMES:
@@ -202,6 +249,7 @@ class ScriptParser:
             self.flush()
         self.force_break = self.blank_since_speech = self.direction_since_blank = False
         self.speaker, self.style, self.parts = name, style, []
+        self.last_speaker = name
         if rest:
             self._add(rest)
 
@@ -238,8 +286,16 @@ class ScriptParser:
         text, self.in_direction = strip_directions(joined)
         text = text.strip(SPACES)
         if text:
-            self.conv.append(ParsedLine(self.speaker, text))
+            self.conv.append(self._line(self.speaker, text))
         self.speaker, self.parts, self.style = None, [], ""
+
+    def _line(self, speaker: str, text: str) -> ParsedLine:
+        """A joint speaker (母と兄, 夫・妻: every part a cast member) is nobody alone: unknown, said as such."""
+        parts = JOINT_RE.split(speaker)
+        if len(parts) > 1 and self.cast and all(part in self.cast for part in parts):
+            note = f"{speaker}: {'・'.join(parts)}が一緒に言う台詞 (joint speakers: both, or one of them)"
+            return ParsedLine("", text, "unknown", note)
+        return ParsedLine(speaker, text)
 
     def flush(self) -> None:
         self._close_speech()

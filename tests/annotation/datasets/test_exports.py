@@ -205,3 +205,28 @@ def test_text_export_renders_exactly_as_training_does(turns: list[tuple[str, str
     lines = [{"speaker": sp, "text": text} for sp, text in turns]
     expected = render([Turn(sp or "？", text) for sp, text in turns], ctx.spec, sep).text
     assert render_text(lines, ctx) == expected
+
+
+def test_dpo_export_gains_the_arena_votes_and_skips_ties_and_both_bad(tmp_path: Path) -> None:
+    from annotation.review import arena_queue
+    from annotation.review.arena_stats import export_counts
+    from tests.factories import make_arena_matches, make_reviewer
+
+    matches = make_arena_matches(5)
+    alice = make_reviewer("alice")
+    for match, outcome in zip(matches[:4], ["a", "b", "tie", "both_bad"], strict=True):
+        arena_queue.vote(match.pk, alice, outcome)
+    snapshot = _snapshot_with_corrections()
+    arena_queue.vote(matches[4].pk, alice, "a")  # cast after the snapshot: not in its export
+    rows = [json.loads(x) for x in _export("dpo", tmp_path).read_text(encoding="utf-8").splitlines()]
+    arena = {r["id"]: r for r in rows if r["id"].startswith("arena-")}
+    assert list(arena) == [f"arena-{matches[0].pk}", f"arena-{matches[1].pk}"]
+    won_by_a, won_by_b = arena.values()
+    assert won_by_a["prompt"] == "霊夢: また来たの？\nユーザー: アリーナ質問0\n魔理沙: "  # as generation asks
+    assert (won_by_a["chosen"], won_by_a["rejected"]) == ("キノコ狩りだぜ0", "今日は寝ますわ0")
+    assert (won_by_b["chosen"], won_by_b["rejected"]) == ("今日は寝ますわ1", "キノコ狩りだぜ1")
+    assert len(rows) == 2 + 2  # the corrections' own pairs are still there
+    assert export_counts(until=snapshot.created_at) == {"pairs": 2, "ties": 1, "both_bad": 1}
+    records, ctx, _ = export_context(None)  # the current data: every vote so far
+    current = b"".join(export_bytes("dpo", records, ctx)).decode()
+    assert f"arena-{matches[4].pk}" in current and f"arena-{matches[2].pk}" not in current

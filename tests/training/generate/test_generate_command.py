@@ -77,8 +77,10 @@ def test_generation_cancelled_mid_run_resumes_with_the_remaining_questions(demo_
     assert job.resume(send=False)
     job = run_here(run_generation_job, job.pk)
     assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
-    counts = sorted(q.candidates.count() for q in questions.questions.all())
-    assert counts == [2, 2, 2] and job.candidates_created == 6
+    counts = [q.candidates.count() for q in questions.questions.all()]
+    # Every question answered once; an exact duplicate reply is left out (test_duplicates.py), and counted.
+    assert all(count >= 1 for count in counts)
+    assert job.candidates_created == sum(counts) == 6 - job.params["duplicates"]["left_out"]
 
 
 def test_generation_failure_is_stored_in_words_with_the_traceback(tmp_path: Path) -> None:

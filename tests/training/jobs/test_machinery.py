@@ -158,8 +158,12 @@ def test_launch_fills_defaults_and_rejects_unknown_parameters() -> None:
     snapshot = make_snapshot()
     job = launch_training_job(snapshot, "", {"max_steps": 3}, None, send=False)
     assert job.status == Job.Status.QUEUED and job.params["max_steps"] == 3
-    assert job.params["lora_r"] == 64 and job.params["learning_rate"] == 2e-4
+    # The demo model (base "") trains long enough to learn; a real base gets the QLoRA paper's defaults.
+    assert job.params["lora_r"] == 64 and job.params["learning_rate"] == 1e-3
+    assert job.params["num_train_epochs"] == 10
     assert job.params["load_in_4bit"] is True
+    real = launch_training_job(snapshot, "Qwen/Qwen2.5-7B-Instruct", {}, None, send=False)
+    assert real.params["learning_rate"] == 2e-4 and real.params["num_train_epochs"] == 1
     with pytest.raises(ValueError, match="bogus"):
         launch_training_job(snapshot, "", {"bogus": 1}, None, send=False)
 

@@ -1,6 +1,7 @@
 """`manage.py chat`: talk with the active model version (or --version ID) in the terminal.
 
-Recent history within a token budget is the prompt, as the bot does; `/reset` forgets the history,
+Recent history within a token budget is the prompt, as the bot does; with MARISA_INFERENCE_URL set the replies
+come from the inference engine (training/core/engine.py); `/reset` forgets the history,
 `/quit` or end of input (Ctrl-D) ends the conversation.
 """
 
@@ -30,17 +31,33 @@ class Command(BaseCommand):
         add_sampling_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        version = self._version(options["version"])
-        stdin = options.get("stdin") or sys.stdin
+        from training.core.engine import EngineError
         from training.core.sampling import SamplingSettings
-        from training.core.textformat import Turn
-        from training.generate.run import load_generator
         from training.train.data import character_spec
 
+        version = self._version(options["version"])
         settings = SamplingSettings.from_dict(sampling_from_options(options))
         character = character_spec(version.snapshot.character if version.snapshot else None)
-        self.stdout.write(f"loading {version.name} ({version.base_model}) ...")
-        generator = load_generator(version, options["load_in_4bit"])
+        try:  # the engine being down is a one-line error, not a traceback
+            generator = self._load(version, options["load_in_4bit"])
+            self._converse(generator, character, settings, options)
+        except EngineError as exc:
+            raise CommandError(str(exc))
+
+    def _load(self, version: ModelVersion, load_in_4bit: bool) -> Any:
+        from django.conf import settings as django_settings
+
+        from training.generate.run import load_generator
+
+        engine = django_settings.MARISA_INFERENCE_URL
+        where = f"on the inference engine at {engine}" if engine else f"({version.base_model})"
+        self.stdout.write(f"loading {version.name} {where} ...")
+        return load_generator(version, load_in_4bit)
+
+    def _converse(self, generator: Any, character: Any, settings: Any, options: dict[str, Any]) -> None:
+        from training.core.textformat import Turn
+
+        stdin = options.get("stdin") or sys.stdin
         self.stdout.write(
             f"Talk to {character.prompt_name}: /reset forgets the history, /quit or Ctrl-D ends."
         )

@@ -1,5 +1,8 @@
 """`manage.py eval_set [--grow [--share S] [--no-rescore]] [--json]`: show, pin or grow the evaluation set.
 
+Growing adds the sources imported since, more of every source with a larger --share, and the accepted
+corrections held out of training that wait outside the set.
+
 Growing re-scores every model version whose adapter is on disk, here in this process (a worker's GPU is
 not needed for the demo model; for a 7B base run it where the GPU is).
 """
@@ -37,28 +40,34 @@ class Command(BaseCommand):
             measure_warning,
             uncovered_sources,
         )
-        from training.train.models import EvalConversation
+        from training.train.models import EvalConversation, EvalQuestion
 
         character = Character.default()
-        added = 0
+        added = questions = 0
         if options["grow"]:
-            added = len(grow(character, options["share"]).added)
+            result = grow(character, options["share"])
+            added, questions = len(result.added), result.questions
         else:
             ensure_eval_set(character)
-        rescored = self._rescore(character) if added and not options["no_rescore"] else []
+        grew = bool(added or questions)
+        rescored = self._rescore(character) if grew and not options["no_rescore"] else []
         summary = {
             "conversations": EvalConversation.objects.filter(character=character).count(),
             "her_lines": her_held_lines(character),
             "added": added,
+            "questions_added": questions,
+            "questions": EvalQuestion.objects.filter(character=character, in_set=True).count(),
+            "questions_waiting": EvalQuestion.objects.filter(character=character, in_set=False).count(),
             "uncovered_sources": [s.title for s in uncovered_sources(character)],
             "warning": measure_warning(character),
             "rescored": rescored,
         }
         self.stderr.write(
             f"evaluation set: {summary['conversations']} conversations, {summary['her_lines']} of "
-            f"{character.prompt_name}'s lines ({added} conversations added)"
+            f"{character.prompt_name}'s lines, {summary['questions']} held-out corrections "
+            f"({added} conversations and {questions} corrections added)"
         )
-        if added and options["no_rescore"]:
+        if grew and options["no_rescore"]:
             # Every version's held-out figures were measured on the smaller set: they are not comparable.
             self.stderr.write("the set grew: every model version needs re-scoring on it")
         if summary["warning"]:

@@ -18,7 +18,8 @@ from training.jobs.queueing import gpu_worker_available
 from training.management.commands._wait import JobBar, follow
 from training.train.launch import launch_training_job
 from training.train.metrics import headline_metrics
-from training.train.models import TrainingJob
+from training.train.models import ModelVersion, TrainingJob
+from training.train.params import STAGES
 
 
 class Command(BaseCommand):
@@ -35,6 +36,22 @@ class Command(BaseCommand):
         parser.add_argument("--max-seq-length", type=int, default=None)
         parser.add_argument("--save-steps", type=int, default=None, help="checkpoint every N steps")
         parser.add_argument("--no-4bit", action="store_true", help="plain LoRA on a 16/32-bit base model")
+        parser.add_argument(
+            "--stage", choices=STAGES, default="sft", help="sft (her lines), or a preference stage: dpo, kto"
+        )
+        parser.add_argument(
+            "--from-version",
+            type=int,
+            default=None,
+            help="continue this model version's adapter (dpo/kto default: the active version)",
+        )
+        parser.add_argument("--beta", type=float, default=None, help="dpo/kto: how far from the parent")
+        parser.add_argument(
+            "--min-examples", type=int, default=None, help="dpo/kto: fewest pairs/rows to train"
+        )
+        parser.add_argument(
+            "--pref-ftx", type=float, default=None, help="dpo: weight of an SFT loss on chosen"
+        )
         parser.add_argument("--activate", action="store_true", help="make the result the active version")
         parser.add_argument("--wait", action="store_true", help="follow the job with a progress bar")
         parser.add_argument("--inline", action="store_true", help="with --wait: run here, not on a worker")
@@ -48,9 +65,21 @@ class Command(BaseCommand):
             return
         params = self._params(options)
         inline = options["wait"] and (options["inline"] or not gpu_worker_available())
-        job = launch_training_job(snapshot, options["base_model"], params, send=not inline)
+        parent = self._version(options["from_version"])
+        try:
+            job = launch_training_job(
+                snapshot,
+                options["base_model"],
+                params,
+                send=not inline,
+                stage=options["stage"],
+                from_version=parent,
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        continues = f", continuing {job.from_version.name}" if job.from_version else ""
         self.stdout.write(
-            f"training job {job.pk} on {snapshot} ({snapshot.conversation_count} conversations)"
+            f"{job.stage} training job {job.pk} on {snapshot} ({snapshot.conversation_count} conversations{continues})"
         )
         if options["wait"]:
             job = self._wait(job, inline)
@@ -74,6 +103,14 @@ class Command(BaseCommand):
             raise CommandError("there is no data to train on: import a corpus (manage.py setup_demo) first")
         return snapshot
 
+    def _version(self, version_id: int | None) -> ModelVersion | None:
+        if version_id is None:
+            return None
+        version = ModelVersion.objects.filter(pk=version_id).first()
+        if version is None:
+            raise CommandError(f"no model version {version_id}")
+        return version
+
     def _params(self, options: dict[str, Any]) -> dict[str, Any]:
         chosen = {
             "max_steps": options["max_steps"],
@@ -83,6 +120,9 @@ class Command(BaseCommand):
             "lora_r": options["lora_r"],
             "max_seq_length": options["max_seq_length"],
             "save_steps": options["save_steps"],
+            "beta": options["beta"],
+            "min_examples": options["min_examples"],
+            "pref_ftx": options["pref_ftx"],
         }
         params = {k: v for k, v in chosen.items() if v is not None}
         if options["no_4bit"]:
@@ -118,6 +158,8 @@ class Command(BaseCommand):
             "step": job.step,
             "total_steps": job.total_steps,
             "loss": job.loss,
+            "stage": job.stage,
+            "from_version": job.from_version_id,
             "model_version": version.pk if version else None,
             "metrics": version.metrics if version else {},
             "adapter_dir": version.adapter_dir if version else None,
@@ -141,6 +183,9 @@ class Command(BaseCommand):
     def _dry_run(self, snapshot: DatasetSnapshot, options: dict[str, Any]) -> None:
         from training.train.run import dry_run
 
+        if options["stage"] != "sft":
+            self._dry_run_preference(snapshot, options)
+            return
         report = dry_run(snapshot, options["base_model"], options["max_seq_length"])
         self.stdout.write(
             f"{snapshot}: {report['examples']} examples, {report['tokens']} tokens, "
@@ -150,4 +195,21 @@ class Command(BaseCommand):
             for sample in report.get("samples", [])[:3]:
                 self.stdout.write(f"  trained: {sample!r}"[:300])
         # A dry run always ends with the report as one JSON object (with or without --json).
+        self.stdout.write(json.dumps(report, ensure_ascii=False))
+
+    def _dry_run_preference(self, snapshot: DatasetSnapshot, options: dict[str, Any]) -> None:
+        from training.train.run import dry_run_preference
+
+        stage = options["stage"]
+        parent = self._version(options["from_version"])
+        base = options["base_model"] or (parent.base_model if parent else None)
+        report = dry_run_preference(snapshot, stage, base)
+        unit = "pairs" if stage == "dpo" else "rows"
+        self.stdout.write(
+            f"{snapshot}: {report['train']} {unit} to train on, {report['held_out']} held out, "
+            f"{report['identical_dropped']} identical dropped (nothing was trained)"
+        )
+        if not options["json"]:
+            for sample in report["samples"][:3]:
+                self.stdout.write(f"  {sample!r}"[:300])
         self.stdout.write(json.dumps(report, ensure_ascii=False))
