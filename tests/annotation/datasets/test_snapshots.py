@@ -104,3 +104,16 @@ def test_rejected_reply_alone_changes_nothing_until_a_reply_is_accepted() -> Non
     q = make_question("元気？")
     make_candidate(q, "元気です", status=Candidate.Status.REJECTED)
     assert create_snapshot().pk == first.pk  # no accepted reply: no exchange, no preference pair
+
+
+@pytest.mark.django_db
+def test_a_snapshot_file_missing_on_this_machine_says_which_data_dir_to_share() -> None:
+    from pathlib import Path
+
+    from annotation.datasets.snapshots import iter_conversations
+    from tests.factories import make_snapshot
+
+    snapshot = make_snapshot()
+    Path(snapshot.path).unlink()
+    with pytest.raises(FileNotFoundError, match="MARISA_DATA_DIR must be the volume"):
+        next(iter_conversations(snapshot))
