@@ -46,7 +46,11 @@ def active_model() -> ModelSpec:
     """The active ModelVersion, or the base model without adapter (the demo model out of the box)."""
     from training.train.models import ModelVersion
 
-    version = ModelVersion.objects.filter(is_active=True).first()
+    return spec_for(ModelVersion.objects.filter(is_active=True).first())
+
+
+def spec_for(version: Any) -> ModelSpec:
+    """The ModelSpec of a ModelVersion; None is the base model without adapter (the playground's baseline too)."""
     if version is not None:
         return ModelSpec(
             f"version:{version.pk}",

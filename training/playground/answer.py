@@ -9,29 +9,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
-
 from annotation.corpus.models import Character
-from line_bot.answering import ModelSpec, generator_for
+from line_bot.answering import generator_for, spec_for
 from training.playground.models import PlaygroundTurn
-from training.train.models import ModelVersion
 
 HISTORY_TURNS = 8  # exchanges of the same side kept in the prompt, most recent first
-
-
-def model_spec(version: ModelVersion | None) -> ModelSpec:
-    if version is not None:
-        return ModelSpec(
-            f"version:{version.pk}",
-            version.name,
-            version.base_model,
-            version.adapter_dir or None,
-            version.line_separator,
-        )
-    base = settings.MARISA_BASE_MODEL or str(settings.MARISA_DEMO_MODEL_DIR)
-    return ModelSpec(
-        f"base:{base}", f"{base} (no adapter)", base, None, settings.MARISA_LINE_SEPARATOR or "\n"
-    )
 
 
 def history(turn: PlaygroundTurn, character: Any) -> list[Any]:
@@ -54,7 +36,7 @@ def answer_turn(turn: PlaygroundTurn) -> None:
     character = Character.default().spec()
     started = time.monotonic()
     try:
-        generator = generator_for(model_spec(turn.version))
+        generator = generator_for(spec_for(turn.version))
         text = generator.reply(
             history(turn, character), turn.message, character, SamplingSettings.from_dict(turn.sampling)
         )
