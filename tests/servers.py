@@ -92,6 +92,7 @@ def django_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str
         REDIS_URL=redis_url,
         CELERY_BROKER_URL=redis_url,
         PYTHONUNBUFFERED="1",
+        PYTHONFAULTHANDLER="1",  # a crash in native code (torch, bitsandbytes) leaves Python stacks in the log
     )
     env.update(extra)
     return env

@@ -27,6 +27,7 @@ from annotation.corpus.formats.aozora_speakers import (
     encounter,
     resolve_exchanges,
 )
+from annotation.corpus.formats.aozora_turns import neighbours, take_turns
 from annotation.corpus.formats.common import (
     MAX_LINES_PER_CONVERSATION,
     SCENE_HEADING_RE,
@@ -159,6 +160,8 @@ class NovelParser:
             bool
         ] = []  # per quote of self.conv: no more than an attribution since the one before
         self.bare: list[bool] = []  # per quote: no narration at all next to it
+        self.mentioned: list[set[str]] = []  # per quote: the subjects of the narration next to it
+        self.silent: list[set[str]] = []  # per quote: whom that narration says kept silent
         self.title = ""
         self.pronouns: dict[str, int] = {}  # first-person topics in narration: who tells the story
         self.characters = Characters()
@@ -179,11 +182,12 @@ class NovelParser:
             speakers = alternate(
                 resolve_exchanges(self.attrs, self.partners, self.narrator), self.joined, self.bare
             )
+            speakers = take_turns(speakers, self.mentioned, self.silent, self.characters)
             for line, speaker in zip(self.conv, speakers, strict=True):
                 line.speaker, line.speaker_by = speaker, "narration" if speaker else "unknown"
             yield ParsedConversation(self.conv, self.title)
         self.conv, self.attrs, self.partners, self.partner, self.joined = [], [], [], "", []
-        self.bare = []
+        self.bare, self.mentioned, self.silent = [], [], []
 
     def passage_break(self) -> Iterator[ParsedConversation]:
         yield from self._end_waiting("")
@@ -230,6 +234,7 @@ class NovelParser:
             self.partner = partner  # the narration that ended the passage may name who comes next
         self.joined.append(bool(self.conv) and self.narration <= JOINED_NARRATION)
         self.bare.append(not quote.before.strip(SPACES) and not quote.after.strip(SPACES))
+        self._note_neighbours(quote)
         self.narration = 0
         narrator = self.narrator
         attr = self._attribute(quote, narrator)
@@ -246,6 +251,13 @@ class NovelParser:
         after = ("\n" if quote.after_para else "") + quote.after[:CONTEXT_CHARS]
         context = (before[-CONTEXT_CHARS - 1 :] + "「…」" + after).strip(SPACES + "\n")
         self.conv.append(ParsedLine(attr.speaker, text, "narration" if attr.speaker else "unknown", context))
+
+    def _note_neighbours(self, quote: Quote) -> None:
+        """Who the narration leading into the quote makes a subject, and whom the narration says kept silent."""
+        before = quote.before if quote.before.strip(SPACES) else quote.lead
+        named, silent = neighbours(before, quote.after)
+        self.mentioned.append(named)
+        self.silent.append(silent)
 
     def _attribute(self, quote: Quote, narrator: str) -> Attribution:
         after = quote.after.lstrip(SPACES) if quote.after_para else quote.after

@@ -17,7 +17,11 @@ PROMPTS = ["よう、元気か？", "魔法を見せてくれよ", "今日は何
 
 def _greedy(model, tokenizer, prompt: str) -> list[int]:
     enc = tokenizer(prompt, return_tensors="pt")
-    out = model.generate(**enc, do_sample=False, tokenizer=tokenizer)  # the exported stops, greedy
+    # Plain greedy (no repetition penalty, no n-gram ban) with the exported stops: the two models' logits then
+    # decide alone, and a different token can only be a float tie, which assert_same_greedy checks.
+    out = model.generate(
+        **enc, do_sample=False, repetition_penalty=1.0, no_repeat_ngram_size=0, tokenizer=tokenizer
+    )
     return out[0, enc["input_ids"].shape[1] :].tolist()
 
 
@@ -52,7 +56,7 @@ def test_the_apps_greedy_reply_is_the_same_from_the_merged_folder(spec, tmp_path
     from training.core.sampling import SamplingSettings
 
     export_merged(spec, tmp_path / "merged")
-    greedy = SamplingSettings(do_sample=False)
+    greedy = SamplingSettings(do_sample=False, repetition_penalty=1.0, no_repeat_ngram_size=0)
     served = Generator.load(spec.base_model, spec.adapter_dir, "\n")
     exported = Generator.load(str(tmp_path / "merged"), None, "\n")
     for question in PROMPTS:
