@@ -1,6 +1,7 @@
 """LINE users, chats, webhook events, messages, and the monthly generation quota."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LineUser(models.Model):
@@ -81,16 +82,16 @@ class Message(models.Model):
         IGNORED = "ignored", "not addressed to the bot"
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "received"
-        QUEUED = "queued", "queued for generation"
-        GENERATING = "generating", "being answered"
-        ANSWERED = "answered", "answered"
-        CLOSED = "closed", "over the monthly limit"
-        FAILED = "failed", "generation failed"
-        PENDING = "pending", "waiting to be sent"
-        SENDING = "sending", "being sent"
-        SENT = "sent", "sent"
-        SEND_FAILED = "send_failed", "could not be sent"
+        RECEIVED = "received", _("received")
+        QUEUED = "queued", _("queued for generation")
+        GENERATING = "generating", _("being answered")
+        ANSWERED = "answered", _("answered")
+        CLOSED = "closed", _("over the monthly limit")
+        FAILED = "failed", _("generation failed")
+        PENDING = "pending", _("waiting to be sent")
+        SENDING = "sending", _("being sent")
+        SENT = "sent", _("sent")
+        SEND_FAILED = "send_failed", _("could not be sent")
 
     class Delivery(models.TextChoices):
         NONE = "", "-"

@@ -57,6 +57,16 @@ def env_float(name: str, default: float) -> float:
         raise SettingsError(f"{name}={raw!r} is not a number")
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    """One of `choices` (case-insensitive), e.g. MARISA_LANGUAGE=ja; anything else stops the start."""
+    raw = env_str(name).lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r} is not supported: use one of {choices}")
+    return raw
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = env_str(name)
     if not raw:

@@ -22,11 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 from rest_framework.request import Request
 
@@ -35,6 +38,7 @@ EXPORT_PERMISSION = "annotation.export_dataset"
 EXPORT_PERMISSION_NAME = "Can export data sets"
 
 View = Callable[..., HttpResponse]
+Text: TypeAlias = str | Promise  # a sentence, translated when it is shown (in the language of the request)
 
 
 def reviewers_group() -> Any:
@@ -62,31 +66,40 @@ def can_export(user: Any) -> bool:
 
 @dataclass(frozen=True)
 class Role:
-    """One role: who has it, and the sentence a user without it reads (on the 403 page and in the API)."""
+    """One role: who has it, and the sentence a user without it reads (on the 403 page and in the API).
+
+    `needs` is one whole translatable sentence around {what}: word order differs between languages."""
 
     name: str
     allowed: Callable[[Any], bool]
-    needs: str
+    needs: Text
 
-    def refusal(self, what: str) -> str:
-        return f"{what} {self.needs}"
+    def refusal(self, what: Text) -> Text:
+        # Lazy: the sentence is put together in the request's language when the 403 page or the API shows it.
+        return format_lazy(
+            self.needs, what=what, group=REVIEWERS, perm=EXPORT_PERMISSION, perm_name=EXPORT_PERMISSION_NAME
+        )
 
 
 REVIEWER = Role(
     "reviewer",
     is_reviewer,
-    f"needs the reviewer role: an admin grants it by adding you to the {REVIEWERS} group.",
+    _("{what} needs the reviewer role: an admin grants it by adding you to the {group} group."),
 )
 EXPORTER = Role(
     "exporter",
     can_export,
-    f'needs the "{EXPORT_PERMISSION_NAME}" permission ({EXPORT_PERMISSION}) or staff: '
-    "an admin grants it to your user or to a group.",
+    _(
+        '{what} needs the "{perm_name}" permission ({perm}) or staff: '
+        "an admin grants it to your user or to a group."
+    ),
 )
-STAFF = Role("staff", is_staff, 'needs staff status: an admin grants it ("Staff status" on your user).')
+STAFF = Role(
+    "staff", is_staff, _('{what} needs staff status: an admin grants it ("Staff status" on your user).')
+)
 
 
-def _page_rule(role: Role, what: str) -> Callable[[View], View]:
+def _page_rule(role: Role, what: Text) -> Callable[[View], View]:
     """A decorator: the login page for anonymous users, 403 with the role's refusal for users without it."""
 
     def decorate(view: View) -> View:
@@ -102,21 +115,23 @@ def _page_rule(role: Role, what: str) -> Callable[[View], View]:
     return decorate
 
 
-def reviewer_page(what: str = "This page") -> Callable[[View], View]:
+def reviewer_page(what: Text = _("This page")) -> Callable[[View], View]:
     return _page_rule(REVIEWER, what)
 
 
-def export_page(what: str = "This page") -> Callable[[View], View]:
+def export_page(what: Text = _("This page")) -> Callable[[View], View]:
     return _page_rule(EXPORTER, what)
 
 
-def staff_page(what: str = "This page") -> Callable[[View], View]:
+def staff_page(what: Text = _("This page")) -> Callable[[View], View]:
     return _page_rule(STAFF, what)
 
 
 reviewer_required = reviewer_page()
-export_required = export_page("Browsing the corpus, the snapshots and the candidates")
-staff_required = staff_page("Changing things (importing, launching or controlling jobs, activating versions)")
+export_required = export_page(_("Browsing the corpus, the snapshots and the candidates"))
+staff_required = staff_page(
+    _("Changing things (importing, launching or controlling jobs, activating versions)")
+)
 
 
 # --- The API ----------------------------------------------------------------------------------
@@ -126,14 +141,14 @@ class _RolePermission(permissions.BasePermission):
     """Reads need `read_role`, writes need staff; the 403 says which role is missing."""
 
     read_role: Role = REVIEWER
-    reading = "Reading this"
+    reading: Text = _("Reading this")
     message = REVIEWER.refusal(reading)
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             role, what = self.read_role, self.reading
         else:
-            role, what = STAFF, "Changing data"
+            role, what = STAFF, _("Changing data")
         if role.allowed(request.user):
             return True
         self.message = role.refusal(what)  # DRF makes one permission object per request
@@ -149,19 +164,19 @@ class ExporterReadStaffWrite(_RolePermission):
     only staff change anything."""
 
     read_role = EXPORTER
-    reading = "Reading the corpus, the candidates and the snapshots"
+    reading = _("Reading the corpus, the candidates and the snapshots")
     message = EXPORTER.refusal(reading)
 
 
 class IsReviewer(permissions.BasePermission):
-    message = REVIEWER.refusal("Reviewing")
+    message = REVIEWER.refusal(_("Reviewing"))
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_reviewer(request.user)
 
 
 class CanExport(permissions.BasePermission):
-    message = EXPORTER.refusal("Downloading a data set")
+    message = EXPORTER.refusal(_("Downloading a data set"))
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return can_export(request.user)

@@ -7,6 +7,7 @@ import dj_database_url
 from marisa_site.env import (
     SettingsError,
     env_bool,
+    env_choice,
     env_file_text,
     env_float,
     env_int,
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # after sessions, before common (as Django asks)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -105,9 +107,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# One language and one labelled time zone on every page: the UI (and the admin) in English, times
-# in TIME_ZONE as "2026-12-01 22:05 JST" (marisa_site/formats). Corpus text stays as it is.
-LANGUAGE_CODE = "en"
+# The UI in English or Japanese: the browser's language (LocaleMiddleware, Accept-Language), or the one
+# chosen in the top bar (Django's language cookie); MARISA_LANGUAGE is the default for everyone else.
+# English is the source language; the Japanese catalogue is locale/ja (compiled .mo files ship in the repo).
+# Times: one labelled zone, TIME_ZONE, "2026-12-01 22:05 JST" (marisa_site/formats). Corpus text stays as it is.
+LANGUAGES = [("en", "English"), ("ja", "日本語")]
+LANGUAGE_CODE = env_choice("MARISA_LANGUAGE", "en", [code for code, _ in LANGUAGES])
+LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["marisa_site.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True

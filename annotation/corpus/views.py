@@ -16,6 +16,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from annotation.corpus.formats import FORMATS
@@ -182,7 +183,7 @@ def _stream_import(upload: UploadedFile, fmt: str, title: str, user) -> Iterator
         yield _ndjson(_result_dict(result))
 
 
-@staff_page("Importing a file")
+@staff_page(_("Importing a file"))
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     context = {"formats": ("auto", *FORMATS), "format": "auto", "title": ""}

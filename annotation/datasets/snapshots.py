@@ -257,7 +257,8 @@ def snapshot_path(snapshot: DatasetSnapshot) -> Path:
 def iter_conversations(snapshot: DatasetSnapshot) -> Iterator[dict[str, Any]]:
     """Stream a snapshot's records from its file, one conversation at a time."""
     path = snapshot_path(snapshot)
-    if not path.is_file():  # most often a worker on another machine whose MARISA_DATA_DIR is not the shared one
+    # Most often a worker on another machine whose MARISA_DATA_DIR is not the shared volume.
+    if not path.is_file():
         raise FileNotFoundError(
             f"snapshot #{snapshot.pk} ({snapshot.sha256[:12]}) is not under {snapshot_dir()}: on this machine "
             "MARISA_DATA_DIR must be the volume the web process writes snapshots to (docs/operations.md)"

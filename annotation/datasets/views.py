@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from annotation.datasets.exports import FORMATS
@@ -14,12 +16,12 @@ from annotation.datasets.snapshots import create_snapshot
 from marisa_site.roles import export_required, staff_page
 
 CHANGE_ROWS = [
-    ("added_corpus", "Conversations added"),
-    ("removed_corpus", "Conversations removed"),
-    ("changed_corpus", "Conversations changed"),
-    ("added_correction", "Corrections added"),
-    ("removed_correction", "Corrections removed"),
-    ("changed_correction", "Corrections changed"),
+    ("added_corpus", _("Conversations added")),
+    ("removed_corpus", _("Conversations removed")),
+    ("changed_corpus", _("Conversations changed")),
+    ("added_correction", _("Corrections added")),
+    ("removed_correction", _("Corrections removed")),
+    ("changed_correction", _("Corrections changed")),
 ]
 
 
@@ -61,13 +63,19 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "annotation/snapshot_detail.html", context)
 
 
-@staff_page("Creating a snapshot")
+@staff_page(_("Creating a snapshot"))
 @require_POST
 def snapshot_create(request: HttpRequest) -> HttpResponse:
     newest_before = DatasetSnapshot.objects.order_by("-id").values_list("id", flat=True).first() or 0
     snap = create_snapshot(user=request.user)
     if snap.pk <= newest_before:
-        messages.info(request, f"Nothing changed: the data is the same as snapshot #{snap.pk}.")
+        messages.info(
+            request, gettext("Nothing changed: the data is the same as snapshot #%(pk)s.") % {"pk": snap.pk}
+        )
     else:
-        messages.success(request, f"Snapshot #{snap.pk} created ({snap.conversation_count} conversations).")
+        messages.success(
+            request,
+            gettext("Snapshot #%(pk)s created (%(n)s conversations).")
+            % {"pk": snap.pk, "n": snap.conversation_count},
+        )
     return redirect("annotation:snapshot", pk=snap.pk)

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from annotation.review.arena_models import ArenaMatch, context_turns
 from annotation.review.limits import REASON_MAX, REASON_TOO_LONG
@@ -81,13 +82,13 @@ def claim(user: Any) -> ArenaMatch | None:
 def _why_refused(match_id: int, user: Any) -> str:
     match = ArenaMatch.objects.filter(pk=match_id).select_related("voted_by").first()
     if match is None:
-        return "this match no longer exists"
+        return gettext("this match no longer exists")
     if match.status != OPEN:
-        who = match.voted_by.username if match.voted_by else "someone"
-        return f"already voted by {who}"
+        who = match.voted_by.username if match.voted_by else gettext("someone")
+        return gettext("already voted by %(who)s") % {"who": who}
     if match.lease_owner_id and match.lease_owner_id != user.pk:
-        return "another reviewer holds this match now"
-    return "your lease on this match ended"
+        return gettext("another reviewer holds this match now")
+    return gettext("your lease on this match ended")
 
 
 def _mine_or_free(user: Any, now: datetime) -> Q:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from annotation.corpus.models import Line
 
@@ -31,10 +32,10 @@ class Question(models.Model):
 
 class Candidate(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "undecided"
-        ACCEPTED = "accepted", "accepted as is"
-        EDITED = "edited", "accepted with edits"
-        REJECTED = "rejected", "rejected"
+        PENDING = "pending", _("undecided")
+        ACCEPTED = "accepted", _("accepted as is")
+        EDITED = "edited", _("accepted with edits")
+        REJECTED = "rejected", _("rejected")
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="candidates")
     model_version = models.ForeignKey(

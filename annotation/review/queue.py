@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from annotation.review.limits import REASON_MAX, REASON_TOO_LONG, REPLY_MAX, REPLY_TOO_LONG
 from annotation.review.models import Candidate, CandidateSkip, ReviewAction
@@ -179,17 +180,19 @@ def _current(candidate_id: int) -> Candidate | None:
 
 
 def _why_refused(candidate_id: int, user, version: int | None) -> str:
-    cand = _current(candidate_id)
+    cand = _current(candidate_id)  # the reason in the request's language: the review page shows it as it is
     if cand is None:
-        return "this candidate no longer exists"
+        return gettext("this candidate no longer exists")
     if cand.status != PENDING:
-        who = cand.decided_by.username if cand.decided_by else "someone"
-        return f"already decided ({cand.get_status_display()}) by {who}"
+        who = cand.decided_by.username if cand.decided_by else gettext("someone")
+        decided = gettext("already decided (%(status)s) by %(who)s")
+        return decided % {"status": cand.get_status_display(), "who": who}
     if version is not None and cand.version != version:
-        return f"changed since you opened it (now version {cand.version}, yours {version})"
+        changed = gettext("changed since you opened it (now version %(now)s, yours %(yours)s)")
+        return changed % {"now": cand.version, "yours": version}
     if cand.lease_owner_id and cand.lease_owner_id != user.pk:
-        return "another reviewer holds this item now"
-    return "your lease on this item ended and it went back to the queue"
+        return gettext("another reviewer holds this item now")
+    return gettext("your lease on this item ended and it went back to the queue")
 
 
 def _decide(cand: Candidate, action: str, text: str | None) -> tuple[str, str]:
@@ -200,9 +203,9 @@ def _decide(cand: Candidate, action: str, text: str | None) -> tuple[str, str]:
         return PENDING, ""
     reply = cand.text if text is None else text
     if not reply.strip():
-        raise InvalidSubmit("the reply is empty: reject it instead, or write a reply")
+        raise InvalidSubmit(gettext("the reply is empty: reject it instead, or write a reply"))
     if "\n" in reply or "\r" in reply:
-        raise InvalidSubmit("a reply is one line: remove the line breaks")
+        raise InvalidSubmit(gettext("a reply is one line: remove the line breaks"))
     if reply == cand.text:
         return Candidate.Status.ACCEPTED, reply
     return Candidate.Status.EDITED, reply
@@ -216,7 +219,7 @@ def submit(
         raise InvalidSubmit(f"unknown action {action!r}: use one of {', '.join(sorted(DECISIONS))}")
     cand = _current(candidate_id)
     if cand is None:
-        raise Conflict("this candidate no longer exists")
+        raise Conflict(gettext("this candidate no longer exists"))
     # The model's own reply may be longer (an imported candidate): accepting it as it is stays possible.
     if text is not None and len(text) > REPLY_MAX and text != cand.text:
         raise InvalidSubmit(REPLY_TOO_LONG)
@@ -338,7 +341,7 @@ def undo(user) -> tuple[Candidate, ReviewAction]:
     """Revert `user`'s last submit and lease the item back to them; Conflict if it changed since."""
     last = last_undoable(user)
     if last is None:
-        raise Conflict("nothing to undo")
+        raise Conflict(gettext("nothing to undo"))
     now = timezone.now()
     free = Q(lease_owner__isnull=True) | Q(lease_owner=user) | Q(lease_expires_at__lt=now)
     with write_gate(), transaction.atomic():

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count
+from django.utils.translation import gettext
 
 from annotation.review.models import Candidate, ReviewAction
 
@@ -91,9 +92,11 @@ def round_tallies() -> dict[tuple, Tally]:
     for key, tally in rounds.items():
         if key[0] == "job":
             job = jobs.get(key[1])
-            tally.label = f"generation job {key[1]} ({job.model_version.name if job else 'deleted'})"
+            version = job.model_version.name if job else gettext("deleted")
+            tally.label = gettext("generation job %(pk)s (%(version)s)") % {"pk": key[1], "version": version}
         elif key[0] == "model":
-            tally.label = f"model {models[key[1]].name if key[1] in models else key[1]}"
+            name = models[key[1]].name if key[1] in models else key[1]
+            tally.label = gettext("model %(name)s") % {"name": name}
         else:
-            tally.label = f"imported from {key[1]}"
+            tally.label = gettext("imported from %(model)s") % {"model": key[1]}
     return rounds

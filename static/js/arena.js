@@ -13,7 +13,10 @@
   let busy = false;
   let heartbeat = null;
   let leaseEnds = 0;
-  const LABELS = { a: "A is better", b: "B is better", tie: "tie", both_bad: "both bad" };
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script): the page's language.
+  const gettext = window.gettext || ((s) => s);
+  const fmt = (s, values) => s.replace(/%\((\w+)\)s/g, (_, k) => String(values[k]));
+  const LABELS = { a: gettext("A is better"), b: gettext("B is better"), tie: gettext("tie"), both_bad: gettext("both bad") };
 
   async function api(path, method, body) {
     const res = await fetch(API + path, {
@@ -91,7 +94,8 @@
   function tickLease() {
     if (!match || !heartbeat) return;
     const left = Math.max(0, Math.round((leaseEnds - Date.now()) / 1000));
-    $("lease").textContent = `lease ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    $("lease").textContent = fmt(gettext("lease %(time)s"), { time: clock });
   }
   setInterval(tickLease, 1000);
   async function renewLease() {
@@ -103,7 +107,7 @@
 
   function showConflict(data) {
     $("conflict").hidden = false;
-    $("conflict-detail").textContent = (data && data.detail) || "the match changed";
+    $("conflict-detail").textContent = (data && data.detail) || gettext("the match changed");
   }
 
   // ---- actions ----
@@ -114,7 +118,7 @@
       const res = await api("claim/");
       if (res.status === 204) showEmpty();
       else if (res.status === 200) show(res.data);
-      else flash(`could not claim: ${(res.data && res.data.detail) || res.status}`, true);
+      else flash(fmt(gettext("could not claim: %(detail)s"), { detail: (res.data && res.data.detail) || res.status }), true);
     } finally { busy = false; }
     refreshProgress();
   }
@@ -126,13 +130,13 @@
     let res;
     try { res = await api(`${sent.id}/vote/`, "POST", { outcome, note: note.value }); } finally { busy = false; }
     if (res.status === 200) {
-      flash(`match #${sent.id}: ${LABELS[outcome]}.`);
+      flash(fmt(gettext("match #%(id)s: %(outcome)s."), { id: sent.id, outcome: LABELS[outcome] }));
       match = null; stopHeartbeat();
       await next();
     } else if (res.status === 409) {
       stopHeartbeat(); showConflict(res.data);
     } else {
-      flash((res.data && res.data.detail) || `error ${res.status}`, true);
+      flash((res.data && res.data.detail) || fmt(gettext("error %(status)s"), { status: res.status }), true);
     }
   }
 

@@ -11,6 +11,8 @@
   const inGroup = document.getElementById("line-in-group");
   const remaining = document.getElementById("line-remaining");
   const csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script): the page's language.
+  const gettext = window.gettext || ((s) => s);
   let lastId = 0;
   let timer = null;
 
@@ -22,11 +24,11 @@
   function bubble(m) {
     const div = document.createElement("div");
     div.className = "bubble " + m.direction + (m.status === "failed" || m.status === "send_failed" ? " failed" : "");
-    div.textContent = m.text || (m.kind === "non_text" ? "(sticker or image)" : "");
+    div.textContent = m.text || (m.kind === "non_text" ? gettext("(sticker or image)") : "");
     const meta = document.createElement("span");
     meta.className = "meta";
     const bits = [m.kind, m.status_label];
-    if (m.delivery) bits.push(m.delivery === "reply" ? "reply token (free)" : "push (counted)");
+    if (m.delivery) bits.push(m.delivery === "reply" ? gettext("reply token (free)") : gettext("push (counted)"));
     if (m.seconds) bits.push(m.seconds.toFixed(1) + " s");
     if (m.error) bits.push(m.error);
     meta.textContent = bits.join(" · ");
@@ -53,7 +55,7 @@
       // Keep re-reading from the first message still on its way, so its status updates in place.
       lastId = firstPending !== null ? firstPending - 1 : maxId;
       if (data.messages.length) chat.scrollTop = chat.scrollHeight;
-      typing.textContent = data.pending ? "Marisa is thinking…" : "";
+      typing.textContent = data.pending ? gettext("Marisa is thinking…") : "";
       remaining.textContent = data.remaining;
     } catch (err) {
       typing.textContent = "";
@@ -71,7 +73,7 @@
     });
     const data = await response.json().catch(() => ({}));
     if (!response.ok || data.status !== 200) {
-      showError(data.error || ("webhook answered " + data.status + ": " + (data.webhook_answer || "")));
+      showError(data.error || (gettext("webhook answered") + " " + data.status + ": " + (data.webhook_answer || "")));
     }
     clearTimeout(timer);
     poll();

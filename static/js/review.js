@@ -8,6 +8,17 @@
   const CSRF = root.dataset.csrf;
   const LEASE = parseInt(root.dataset.leaseSeconds || "600", 10);
   const $ = (id) => document.getElementById(id);
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script): the page's language.
+  const gettext = window.gettext || ((s) => s);
+  const fmt = (s, values) => s.replace(/%\((\w+)\)s/g, (_, k) => String(values[k]));
+  const ACTIONS = {
+    accept: gettext("accept"), edit: gettext("edit"), reject: gettext("reject"),
+    skip: gettext("skip"), undo: gettext("undo"),
+  };
+  const STATUSES = {
+    pending: gettext("pending"), accepted: gettext("accepted"), edited: gettext("accepted with edits"),
+    rejected: gettext("rejected"), skipped: gettext("skipped"),
+  };
   const editor = $("editor");
   let item = null; // the claimed item as the API returned it
   let busy = false;
@@ -66,7 +77,7 @@
     box.textContent = "";
     const changed = editor.value !== item.text;
     box.classList.toggle("unchanged", !changed);
-    if (!changed) { box.textContent = "(no changes)"; }
+    if (!changed) { box.textContent = gettext("(no changes)"); }
     else {
       for (const [op, s] of diffChars(item.text, editor.value)) {
         const el = document.createElement(op === "=" ? "span" : op === "+" ? "ins" : "del");
@@ -75,7 +86,7 @@
         box.appendChild(el);
       }
     }
-    $("accept-btn").firstChild.textContent = changed ? "Accept with edits " : "Accept ";
+    $("accept-btn").firstChild.textContent = (changed ? gettext("Accept with edits") : gettext("Accept")) + " ";
     $("accept-btn").dataset.mode = changed ? "edit" : "accept";
     const markers = $("markers");
     markers.textContent = "";
@@ -143,7 +154,7 @@
     for (const c of data.candidates || []) {
       const li = el("li", undefined, c.current ? "current" : "");
       li.appendChild(el("span", c.final_text || c.text));
-      li.appendChild(el("span", ` (${c.model}, ${c.status})`, "muted"));
+      li.appendChild(el("span", ` (${c.model}, ${STATUSES[c.status] || c.status})`, "muted"));
       sib.appendChild(li);
     }
     renderHistory(data.history || []);
@@ -158,11 +169,11 @@
   function renderHistory(history) {
     const list = $("history");
     list.textContent = "";
-    if (!history.length) list.appendChild(el("li", "no actions yet", "muted"));
+    if (!history.length) list.appendChild(el("li", gettext("no actions yet"), "muted"));
     for (const h of history) {
       const li = el("li", undefined, h.undone ? "undone" : "");
-      li.appendChild(el("b", h.action));
-      li.appendChild(el("span", ` by ${h.user} `));
+      li.appendChild(el("b", ACTIONS[h.action] || h.action));
+      li.appendChild(el("span", " " + fmt(gettext("by %(user)s"), { user: h.user }) + " "));
       li.appendChild(el("span", h.at_label || h.at, "muted"));  // the server's zone, labelled
       if (h.text_after) li.appendChild(el("div", "→ " + h.text_after));
       if (h.reason) li.appendChild(el("div", h.reason, "muted"));
@@ -191,7 +202,8 @@
   function tickLease() {
     if (!item || !heartbeat) return;
     const left = Math.max(0, Math.round((leaseEnds - Date.now()) / 1000));
-    $("lease").textContent = `lease ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    $("lease").textContent = fmt(gettext("lease %(time)s"), { time: clock });
   }
   setInterval(tickLease, 1000);
   async function renewLease() {
@@ -211,14 +223,14 @@
         item = null; stopHeartbeat();
         $("item").hidden = true; $("start").hidden = true; $("empty").hidden = false;
       } else if (res.status === 200) show(res.data);
-      else flash(`could not claim: ${(res.data && res.data.detail) || res.status}`, true);
+      else flash(fmt(gettext("could not claim: %(detail)s"), { detail: (res.data && res.data.detail) || res.status }), true);
     } finally { busy = false; }
     refreshProgress();
   }
 
   function showConflict(data) {
     $("conflict").hidden = false;
-    $("conflict-detail").textContent = (data && data.detail) || "the item changed";
+    $("conflict-detail").textContent = (data && data.detail) || gettext("the item changed");
     $("conflict-text").textContent = data && data.current_text !== undefined ? data.current_text : "";
     if (data && data.history) renderHistory(data.history);
   }
@@ -232,15 +244,15 @@
     let res;
     try { res = await api(`${sent.id}/submit/`, "POST", body); } finally { busy = false; }
     if (res.status === 200) {
-      const labels = { accepted: "accepted", edited: "accepted with edits", rejected: "rejected", pending: "skipped" };
-      flash(`#${sent.id} ${labels[res.data.status] || res.data.status}. (Ctrl+Z outside the editor undoes it)`);
+      const done = res.data.status === "pending" ? STATUSES.skipped : STATUSES[res.data.status] || res.data.status;
+      flash(fmt(gettext("#%(id)s %(status)s. (Ctrl+Z outside the editor undoes it)"), { id: sent.id, status: done }));
       item = null; stopHeartbeat();
       await next();
     } else if (res.status === 409) {
       stopHeartbeat();
       showConflict(res.data);
     } else {
-      flash((res.data && res.data.detail) || `error ${res.status}`, true);
+      flash((res.data && res.data.detail) || fmt(gettext("error %(status)s"), { status: res.status }), true);
     }
   }
 
@@ -249,8 +261,8 @@
     busy = true;
     let res;
     try { res = await api("undo/"); } finally { busy = false; }
-    if (res.status === 200) { show(res.data); flash(`undone: #${res.data.id} is back with your text`); }
-    else flash((res.data && res.data.detail) || `cannot undo (${res.status})`, true);
+    if (res.status === 200) { show(res.data); flash(fmt(gettext("undone: #%(id)s is back with your text"), { id: res.data.id })); }
+    else flash((res.data && res.data.detail) || fmt(gettext("cannot undo (%(status)s)"), { status: res.status }), true);
     refreshProgress();
   }
 

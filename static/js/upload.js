@@ -2,6 +2,9 @@
 // Without JavaScript the form posts normally and the server renders the same outcome.
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script): the page's language.
+  var gettext = window.gettext || function (s) { return s; };
+  function fmt(s, values) { return s.replace(/%\((\w+)\)s/g, function (_, k) { return String(values[k]); }); }
   function ready(fn) { if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn); }
 
   ready(function () {
@@ -29,15 +32,16 @@
       }).join("、");
       resultBox.innerHTML = "";
       var p = document.createElement("p");
-      p.textContent = "Imported 「" + data.title + "」 (" + data.format + ", " + data.encoding + "): " +
-        data.conversations + " conversations, " + data.lines + " lines, " +
-        data.unknown_speaker_lines + " with an unknown speaker.";
+      p.textContent = fmt(gettext("Imported 「%(title)s」 (%(format)s, %(encoding)s): %(conversations)s conversations, %(lines)s lines, %(unknown)s with an unknown speaker."), {
+        title: data.title, format: data.format, encoding: data.encoding,
+        conversations: data.conversations, lines: data.lines, unknown: data.unknown_speaker_lines,
+      });
       var s = document.createElement("p");
       s.className = "muted";
-      s.textContent = speakers ? "Speakers: " + speakers : "";
+      s.textContent = speakers ? gettext("Speakers:") + " " + speakers : "";
       var a = document.createElement("a");
       a.href = data.url;
-      a.textContent = "Open the conversations →";
+      a.textContent = gettext("Open the conversations →");
       resultBox.append(p, s, a);
       resultBox.hidden = false;
     }
@@ -48,7 +52,7 @@
       resultBox.hidden = true;
       box.hidden = false;
       bar.style.width = "0%";
-      status.textContent = "Uploading…";
+      status.textContent = gettext("Uploading…");
       button.disabled = true;
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
@@ -58,11 +62,13 @@
         if (!e.lengthComputable) return;
         var pct = Math.round((e.loaded / e.total) * 100);
         bar.style.width = pct + "%";
-        status.textContent = "Uploading… " + pct + "% (" + Math.round(e.loaded / 1024) + " / " + Math.round(e.total / 1024) + " KB)";
+        status.textContent = fmt(gettext("Uploading… %(pct)s (%(done)s / %(total)s KB)"), {
+          pct: pct + "%", done: Math.round(e.loaded / 1024), total: Math.round(e.total / 1024),
+        });
       });
       xhr.upload.addEventListener("load", function () {
         bar.style.width = "0%";
-        status.textContent = "Uploaded. Reading and importing the dialogue…";
+        status.textContent = gettext("Uploaded. Reading and importing the dialogue…");
       });
       function messages() {
         return xhr.responseText.split("\n").filter(function (line) { return line.trim(); }).map(function (line) {
@@ -74,14 +80,15 @@
         if (!last || !last.total) return;
         var pct = Math.min(100, Math.round((last.progress / last.total) * 100));
         bar.style.width = pct + "%";
-        status.textContent = "Importing… " + pct + "% of the file read";
+        status.textContent = fmt(gettext("Importing… %(pct)s of the file read"), { pct: pct + "%" });
       });
       xhr.addEventListener("load", function () {
         var outcome = messages().filter(function (m) { return "ok" in m; }).pop();
         if (outcome && outcome.ok) showResult(outcome);
-        else showError(outcome && outcome.error ? "Import failed: " + outcome.error : "Import failed (HTTP " + xhr.status + ").");
+        else if (outcome && outcome.error) showError(gettext("Import failed:") + " " + outcome.error);
+        else showError(fmt(gettext("Import failed (HTTP %(status)s)."), { status: xhr.status }));
       });
-      xhr.addEventListener("error", function () { showError("The upload was interrupted: nothing was imported."); });
+      xhr.addEventListener("error", function () { showError(gettext("The upload was interrupted: nothing was imported.")); });
       xhr.send(new FormData(form));
     });
   });

@@ -14,7 +14,7 @@ def test_chat_in_the_simulator_gets_the_bots_answer(
 ):
     line_settings.ALLOWED_HOSTS = ["*"]
     django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
-    page = browser.new_context(locale="ja-JP").new_page()
+    page = browser.new_context(locale="en-US").new_page()  # English UI (ja: test_i18n_browser.py)
     page.set_default_timeout(20000)
     page.goto(f"{live_server.url}/accounts/login/?next=/line/simulator/")
     page.fill("input[name=username]", "boss")

@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from annotation.corpus.models import Character
@@ -62,7 +64,7 @@ def ratings(request: HttpRequest) -> HttpResponse:
     return render(request, "training/arena_ratings.html", _ratings_context())
 
 
-@staff_page("Filling the arena")
+@staff_page(_("Filling the arena"))
 @require_POST
 def fill(request: HttpRequest) -> HttpResponse:
     form = ArenaFillForm(request.POST)
@@ -78,8 +80,15 @@ def fill(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Queued on the gpu queue: {data['version_a']} and {data['version_b']} answer "
-            f"{data['questions'] or 'every'} question(s) of {data['question_set']}; "
-            "the matches appear here when the worker is done.",
+            gettext(
+                "Queued on the gpu queue: %(a)s and %(b)s answer %(n)s question(s) of %(set)s; "
+                "the matches appear here when the worker is done."
+            )
+            % {
+                "a": data["version_a"],
+                "b": data["version_b"],
+                "n": data["questions"] or gettext("every"),
+                "set": data["question_set"],
+            },
         )
     return redirect("arena:ratings")

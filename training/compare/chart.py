@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from django.utils.translation import gettext
+
 WIDTH, HEIGHT = 640, 240
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 140, 14, 30
 COLOURS = ("#c8102e", "#1f5fa8", "#2e8b57", "#b8860b", "#7b3fa0", "#555")
@@ -21,10 +23,11 @@ def rounds_svg(labels: Sequence[str], series: Mapping[str, Sequence[float | None
     """Each series is one value per label (None where a version has no figure); a note when nothing to draw."""
     values = [v for points in series.values() for v in points if v is not None]
     if not labels or not values:
+        note = escape(gettext("no figures yet: score the versions (manage.py evaluate)"))
         return (
             f'<svg class="rounds-chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} 60" '
             f'xmlns="http://www.w3.org/2000/svg"><text x="{WIDTH / 2}" y="34" text-anchor="middle" '
-            'fill="#666" font-size="13">no figures yet: score the versions (manage.py evaluate)</text></svg>'
+            f'fill="#666" font-size="13">{note}</text></svg>'
         )
     lo, hi = min(values), max(values)
     if hi == lo:

@@ -10,14 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 from training.train.models import ModelVersion
 
 # (key in metrics["eval"], label, the base model's key, better when lower)
-SCORES: tuple[tuple[str, str, str | None, bool], ...] = (
-    ("perplexity", "her-token perplexity", "base_perplexity", True),
-    ("style_marker_rate", "style-marker rate", "base_style_marker_rate", False),
-    ("forbidden_marker_rate", "forbidden-marker rate", "base_forbidden_marker_rate", True),
-    ("reference_score", "chrF vs her real lines", "base_reference_score", False),
+SCORES: tuple[tuple[str, Any, str | None, bool], ...] = (
+    ("perplexity", gettext_lazy("her-token perplexity"), "base_perplexity", True),
+    ("style_marker_rate", gettext_lazy("style-marker rate"), "base_style_marker_rate", False),
+    ("forbidden_marker_rate", gettext_lazy("forbidden-marker rate"), "base_forbidden_marker_rate", True),
+    ("reference_score", gettext_lazy("chrF vs her real lines"), "base_reference_score", False),
     ("distinct_2", "distinct-2", "base_distinct_2", False),
 )
 
@@ -63,7 +65,8 @@ def base_column(versions: Sequence[ModelVersion]) -> Column | None:
             for a in figures.get("base_answers") or []
             if isinstance(a, dict) and a.get("question") is not None
         }
-        return Column(f"base ({version.base_model.rsplit('/', 1)[-1] or 'demo'})", None, scores, answers)
+        model = version.base_model.rsplit("/", 1)[-1] or "demo"
+        return Column(gettext("base (%(model)s)") % {"model": model}, None, scores, answers)
     return None
 
 
@@ -113,8 +116,8 @@ def rounds_series(versions: Sequence[ModelVersion]) -> tuple[list[str], dict[str
     """Labels (v1, v2, ...) and the perplexity series, with the base model's beside the adapter's."""
     labels = [f"v{v.pk}" for v in versions]
     ppl = {
-        "her-token ppl": [version_column(v).scores["perplexity"] for v in versions],
-        "base ppl": [_number(_eval(v).get("base_perplexity")) for v in versions],
+        gettext("her-token ppl"): [version_column(v).scores["perplexity"] for v in versions],
+        gettext("base ppl"): [_number(_eval(v).get("base_perplexity")) for v in versions],
     }
     return labels, ppl
 
@@ -124,8 +127,8 @@ def rates_series(versions: Sequence[ModelVersion]) -> dict[str, list[float | Non
     columns = [version_column(v) for v in versions]
     chrf = [c.scores["reference_score"] for c in columns]
     return {
-        "style markers": [c.scores["style_marker_rate"] for c in columns],
-        "forbidden markers": [c.scores["forbidden_marker_rate"] for c in columns],
+        gettext("style markers"): [c.scores["style_marker_rate"] for c in columns],
+        gettext("forbidden markers"): [c.scores["forbidden_marker_rate"] for c in columns],
         "chrF / 100": [None if v is None else v / 100 for v in chrf],
         "distinct-2": [c.scores["distinct_2"] for c in columns],
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from annotation.corpus.models import Character
 from marisa_site.roles import reviewer_required
@@ -53,9 +54,9 @@ def compare(request: HttpRequest) -> HttpResponse:
         "arena_votes": arena["votes"],
         "arena_pairs": [p["text"] for p in arena["pairs"] if {p["winner_id"], p["loser_id"]} & shown],
         "arena_ratings": [],
-        "ppl_chart": mark_safe(rounds_svg(labels, ppl, "her-token perplexity over rounds")),
+        "ppl_chart": mark_safe(rounds_svg(labels, ppl, gettext("her-token perplexity over rounds"))),
         "rates_chart": mark_safe(
-            rounds_svg(labels, rates_series(versions), "marker rates, chrF and distinct-2")
+            rounds_svg(labels, rates_series(versions), gettext("marker rates, chrF and distinct-2"))
         ),
     }
     # One cell per column of the table (the base column has no rating: the arena matches versions).

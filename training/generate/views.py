@@ -10,6 +10,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from marisa_site.roles import is_staff, reviewer_required, staff_page
 from training.generate.forms import GenerationLaunchForm
@@ -33,7 +35,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "training/job_list.html", context)
 
 
-@staff_page("Launching a generation job")
+@staff_page(_("Launching a generation job"))
 def generation_launch(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = GenerationLaunchForm(request.POST)
@@ -48,7 +50,7 @@ def generation_launch(request: HttpRequest) -> HttpResponse:
                 batch_size=data["batch_size"],
                 user=request.user,
             )
-            messages.success(request, f"Generation job {job.pk} queued.")
+            messages.success(request, gettext("Generation job %(pk)s queued.") % {"pk": job.pk})
             return redirect("training:generation", pk=job.pk)
     else:
         initial = {"model_version": request.GET["version"]} if request.GET.get("version") else {}

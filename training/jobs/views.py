@@ -10,27 +10,28 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from marisa_site.roles import staff_page
 from training.jobs.models import Job
 
-CONTROL_PAGES = {"cancel": "Cancelling a job", "resume": "Resuming a job"}
+CONTROL_PAGES = {"cancel": _("Cancelling a job"), "resume": _("Resuming a job")}
 
 
 def control_job(request: HttpRequest, job: Job, action: str) -> None:
     if action == "cancel":
         outcome = job.request_cancel()
         text = {
-            "cancelled": "Cancelled before it started.",
-            "cancelling": "Cancelling: the job stops at its next step and keeps its last checkpoint.",
-            "finished": "The job had already finished.",
+            "cancelled": _("Cancelled before it started."),
+            "cancelling": _("Cancelling: the job stops at its next step and keeps its last checkpoint."),
+            "finished": _("The job had already finished."),
         }[outcome]
         messages.info(request, text)
     elif job.resume():
-        messages.success(request, "Resumed: the job is queued again and continues where it stopped.")
+        messages.success(request, _("Resumed: the job is queued again and continues where it stopped."))
     else:
-        messages.error(request, "This job cannot be resumed.")
+        messages.error(request, _("This job cannot be resumed."))
 
 
 def back_to(request: HttpRequest, default: str, pk: int) -> HttpResponse:

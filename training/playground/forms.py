@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from training.train.models import ModelVersion
 
@@ -14,21 +17,25 @@ BASE = "base"
 
 def version_choices() -> list[tuple[str, str]]:
     versions = ModelVersion.objects.order_by("-pk").values_list("pk", "name", "is_active")
-    choices = [(str(pk), f"{name} (active)" if active else name) for pk, name, active in versions]
-    return choices + [(BASE, "base model (no adapter)")]
+    choices = [
+        (str(pk), f"{name} ({gettext('active')})" if active else name) for pk, name, active in versions
+    ]
+    return choices + [(BASE, gettext("base model (no adapter)"))]
 
 
 class PlaygroundForm(forms.Form):
     conversation = forms.UUIDField(widget=forms.HiddenInput)
-    version_a = forms.ChoiceField(label="Version")
-    version_b = forms.ChoiceField(label="Side by side with", required=False)
+    version_a = forms.ChoiceField(label=_("Version"))
+    version_b = forms.ChoiceField(label=_("Side by side with"), required=False)
     message = forms.CharField(
         max_length=MAX_MESSAGE_CHARS,
         strip=False,  # a full-width space is part of the message
         widget=forms.Textarea(
-            attrs={"rows": 2, "placeholder": "魔理沙に話しかける… (Enter: send, Shift+Enter: new line)"}
+            attrs={"rows": 2, "placeholder": _("Talk to Marisa… (Enter: send, Shift+Enter: new line)")}
         ),
-        error_messages={"max_length": f"A message is at most {MAX_MESSAGE_CHARS} characters."},
+        error_messages={
+            "max_length": format_lazy(_("A message is at most {n} characters."), n=MAX_MESSAGE_CHARS)
+        },
     )
     temperature = forms.FloatField(min_value=0.01, max_value=2.0, initial=0.1)
     top_p = forms.FloatField(min_value=0.01, max_value=1.0, initial=0.9)
@@ -36,18 +43,18 @@ class PlaygroundForm(forms.Form):
     repetition_penalty = forms.FloatField(min_value=1.0, max_value=2.0, initial=1.05)
     no_repeat_ngram_size = forms.IntegerField(min_value=0, max_value=10, initial=2)
     max_new_tokens = forms.IntegerField(min_value=1, max_value=512, initial=64)
-    do_sample = forms.BooleanField(required=False, initial=True, label="sample (off: greedy)")
+    do_sample = forms.BooleanField(required=False, initial=True, label=_("sample (off: greedy)"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = version_choices()
         self.fields["version_a"].choices = choices
-        self.fields["version_b"].choices = [("", "— one version only —"), *choices]
+        self.fields["version_b"].choices = [("", gettext("— one version only —")), *choices]
 
     def clean_message(self) -> str:
         message = self.cleaned_data["message"]
         if not message.strip():
-            raise forms.ValidationError("Write a message first.")
+            raise forms.ValidationError(_("Write a message first."))
         return message
 
     def clean(self) -> dict[str, Any]:
@@ -59,7 +66,7 @@ class PlaygroundForm(forms.Form):
                 continue
             version = None if value == BASE else ModelVersion.objects.filter(pk=int(value)).first()
             if value != BASE and version is None:
-                self.add_error(field, "That version no longer exists.")
+                self.add_error(field, _("That version no longer exists."))
             sides.append((side, version))
         data["sides"] = sides
         return data

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext
 
 from annotation.corpus.models import Character, Conversation, Line
 from training.core.eval_choice import MIN_LINES_TO_MEASURE, choose_positions
@@ -162,10 +163,9 @@ def measure_warning(character: Character | None = None) -> str | None:
     held = her_held_lines(character)
     if held >= MIN_LINES_TO_MEASURE:
         return None
-    return (
-        f"the evaluation set holds {held} of {character.prompt_name}'s lines; at least "
-        f"{MIN_LINES_TO_MEASURE} are needed to measure"
-    )
+    return gettext(
+        "the evaluation set holds %(held)s of %(name)s's lines; at least %(needed)s are needed to measure"
+    ) % {"held": held, "name": character.prompt_name, "needed": MIN_LINES_TO_MEASURE}
 
 
 def uncovered_sources(character: Character) -> list[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
 
 from marisa_site.roles import export_page
 from training.core.export import ExportError, adapter_zip, slug, stream_zip
@@ -17,7 +18,7 @@ from training.train.export import FORMATS, default_out, export_spec, finished_ex
 from training.train.models import ModelVersion
 
 
-@export_page("Downloading a model version")
+@export_page(_("Downloading a model version"))
 def version_export(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, pk=pk)
     fmt = request.GET.get("download")

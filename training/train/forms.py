@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from annotation.datasets.models import DatasetSnapshot
 from marisa_site.formats import time_label
@@ -15,56 +17,69 @@ from training.train.models import STAGE_CHOICES, ModelVersion
 
 class SnapshotChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: DatasetSnapshot) -> str:
-        return (
-            f"#{obj.pk} {obj.sha256[:10]} · {obj.conversation_count} conversations, "
-            f"{obj.correction_count} corrections · {time_label(obj.created_at)}"
-        )
+        counts = gettext("%(conversations)s conversations, %(corrections)s corrections") % {
+            "conversations": obj.conversation_count,
+            "corrections": obj.correction_count,
+        }
+        return f"#{obj.pk} {obj.sha256[:10]} · {counts} · {time_label(obj.created_at)}"
 
 
 class VersionChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: ModelVersion) -> str:
-        return f"{obj.name} ({obj.get_stage_display()}{', active' if obj.is_active else ''})"
+        active = ", " + gettext("active") if obj.is_active else ""
+        return f"{obj.name} ({obj.get_stage_display()}{active})"
 
 
 class TrainingLaunchForm(forms.Form):
-    snapshot = SnapshotChoice(queryset=DatasetSnapshot.objects.all(), empty_label=None)
+    snapshot = SnapshotChoice(queryset=DatasetSnapshot.objects.all(), empty_label=None, label=_("Snapshot"))
     stage = forms.ChoiceField(
         choices=STAGE_CHOICES,
         initial="sft",
-        help_text="DPO learns from pairs (an edit, a rejected reply beside an accepted one, an arena vote); "
-        "KTO from accepted / rejected replies. Both continue a version.",
+        label=_("Stage"),
+        help_text=_(
+            "DPO learns from pairs (an edit, a rejected reply beside an accepted one, an arena vote); "
+            "KTO from accepted / rejected replies. Both continue a version."
+        ),
     )
     from_version = VersionChoice(
         queryset=ModelVersion.objects.all(),
         required=False,
-        empty_label="— a fresh LoRA adapter (SFT only) —",
-        label="Continue from",
-        help_text="Its adapter is loaded and trained further (its LoRA r and alpha are kept).",
+        empty_label=_("— a fresh LoRA adapter (SFT only) —"),
+        label=_("Continue from"),
+        help_text=_("Its adapter is loaded and trained further (its LoRA r and alpha are kept)."),
     )
     base_model = forms.CharField(
         required=False,
         max_length=500,
-        help_text="Hugging Face id or local path; empty = MARISA_BASE_MODEL, or the demo model.",
+        label=_("Base model"),
+        help_text=_("Hugging Face id or local path; empty = MARISA_BASE_MODEL, or the demo model."),
     )
-    num_train_epochs = forms.FloatField(min_value=0.01, label="Epochs")
+    num_train_epochs = forms.FloatField(min_value=0.01, label=_("Epochs"))
     max_steps = forms.IntegerField(
-        required=False, min_value=1, help_text="Stop after this many optimizer steps (empty: whole epochs)."
+        required=False,
+        min_value=1,
+        label=_("Max steps"),
+        help_text=_("Stop after this many optimizer steps (empty: whole epochs)."),
     )
-    learning_rate = forms.FloatField(min_value=1e-7, max_value=1.0)
-    per_device_batch_size = forms.IntegerField(min_value=1, max_value=512, label="Batch size per device")
-    gradient_accumulation_steps = forms.IntegerField(min_value=1, max_value=512)
-    max_seq_length = forms.IntegerField(min_value=16, max_value=32768)
+    learning_rate = forms.FloatField(min_value=1e-7, max_value=1.0, label=_("Learning rate"))
+    per_device_batch_size = forms.IntegerField(min_value=1, max_value=512, label=_("Batch size per device"))
+    gradient_accumulation_steps = forms.IntegerField(
+        min_value=1, max_value=512, label=_("Gradient accumulation steps")
+    )
+    max_seq_length = forms.IntegerField(min_value=16, max_value=32768, label=_("Max sequence length"))
     lora_r = forms.IntegerField(min_value=1, max_value=1024, label="LoRA r")
     lora_alpha = forms.IntegerField(min_value=1, max_value=4096, label="LoRA alpha")
-    save_steps = forms.IntegerField(min_value=1, help_text="Checkpoint every N steps (resume starts there).")
-    load_in_4bit = forms.BooleanField(required=False, label="4-bit NF4 base model (QLoRA)")
-    gradient_checkpointing = forms.BooleanField(required=False)
-    activate_when_done = forms.BooleanField(required=False, label="Make the result the active version")
+    save_steps = forms.IntegerField(
+        min_value=1, label=_("Save steps"), help_text=_("Checkpoint every N steps (resume starts there).")
+    )
+    load_in_4bit = forms.BooleanField(required=False, label=_("4-bit NF4 base model (QLoRA)"))
+    gradient_checkpointing = forms.BooleanField(required=False, label=_("Gradient checkpointing"))
+    activate_when_done = forms.BooleanField(required=False, label=_("Make the result the active version"))
     beta = forms.FloatField(
         min_value=0.001,
         max_value=10.0,
         label="DPO/KTO beta",
-        help_text="How far a preference stage may move.",
+        help_text=_("How far a preference stage may move."),
     )
 
     PARAM_FIELDS = (
@@ -94,7 +109,7 @@ class TrainingLaunchForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("stage") in ("dpo", "kto") and not data.get("from_version"):
-            self.add_error("from_version", "A DPO or KTO stage continues a model version: choose one.")
+            self.add_error("from_version", _("A DPO or KTO stage continues a model version: choose one."))
         return data
 
     def params(self) -> dict[str, Any]:

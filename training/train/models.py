@@ -6,6 +6,7 @@ import logging
 from typing import Any, ClassVar
 
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 from training.jobs.models import Job
 from training.train.checkpoints import find_checkpoint
@@ -15,9 +16,9 @@ log = logging.getLogger(__name__)
 
 # What a training job does: supervised fine-tuning on her lines, or a preference stage on reviewers' decisions.
 STAGE_CHOICES = [
-    ("sft", "SFT (her lines)"),
-    ("dpo", "DPO (preference pairs)"),
-    ("kto", "KTO (accepted / rejected)"),
+    ("sft", _("SFT (her lines)")),
+    ("dpo", _("DPO (preference pairs)")),
+    ("kto", _("KTO (accepted / rejected)")),
 ]
 
 

@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from annotation.corpus.models import Character, Source
@@ -29,7 +31,7 @@ from training.train.metrics import flat_metrics, headline_metrics
 from training.train.models import EvalConversation, ModelVersion, TrainingJob
 
 
-@staff_page("Launching a training job")
+@staff_page(_("Launching a training job"))
 def launch(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TrainingLaunchForm(request.POST)
@@ -47,7 +49,7 @@ def launch(request: HttpRequest) -> HttpResponse:
             except ValueError as exc:  # too little preference data, another base model: said on the form
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Training job {job.pk} queued.")
+                messages.success(request, gettext("Training job %(pk)s queued.") % {"pk": job.pk})
                 return redirect("training:job", pk=job.pk)
     else:
         initial = {"snapshot": request.GET.get("snapshot")} if request.GET.get("snapshot") else {}
@@ -69,20 +71,21 @@ def _stage_defaults() -> str:
     parts = []
     for stage in ("dpo", "kto"):
         params = default_train_params(stage, settings.MARISA_BASE_MODEL)
-        parts.append(
-            f"{stage.upper()}: learning rate {params['learning_rate']:g}, {params['num_train_epochs']:g} epochs"
-        )
+        figures = {"lr": f"{params['learning_rate']:g}", "epochs": f"{params['num_train_epochs']:g}"}
+        parts.append(f"{stage.upper()}: " + gettext("learning rate %(lr)s, %(epochs)s epochs") % figures)
     return "; ".join(parts)
 
 
-@staff_page("Creating a snapshot")
+@staff_page(_("Creating a snapshot"))
 @require_POST
 def create_snapshot(request: HttpRequest) -> HttpResponse:
     from annotation.datasets.snapshots import create_snapshot as make
 
     snapshot = make(user=request.user)
     messages.success(
-        request, f"Snapshot #{snapshot.pk} ({snapshot.conversation_count} conversations) is ready."
+        request,
+        gettext("Snapshot #%(pk)s (%(n)s conversations) is ready.")
+        % {"pk": snapshot.pk, "n": snapshot.conversation_count},
     )
     return redirect(f"{reverse('training:launch')}?snapshot={snapshot.pk}")
 
@@ -143,16 +146,19 @@ def _lineage(version: ModelVersion, by_pk: dict[int, ModelVersion], limit: int =
     return chain
 
 
-@staff_page("Activating a model version")
+@staff_page(_("Activating a model version"))
 @require_POST
 def version_activate(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, pk=pk)
     version.activate()
-    messages.success(request, f"{version.name} is now the active version (the bot answers with it).")
+    messages.success(
+        request,
+        gettext("%(name)s is now the active version (the bot answers with it).") % {"name": version.name},
+    )
     return redirect("training:versions")
 
 
-@staff_page("Seeding a question set from the corpus")
+@staff_page(_("Seeding a question set from the corpus"))
 @require_POST
 def seed_questions(request: HttpRequest) -> HttpResponse:
     """The generate page's button: questions harvested from the training conversations, into a set."""
@@ -168,13 +174,21 @@ def seed_questions(request: HttpRequest) -> HttpResponse:
         return redirect("training:generation_launch")
     messages.success(
         request,
-        f"Question set {result.question_set.name!r}: {result.created} new questions harvested from the corpus "
-        f"({result.skipped} already there, {result.total} in all).",
+        gettext(
+            "Question set %(name)r: %(created)s new questions harvested from the corpus "
+            "(%(skipped)s already there, %(total)s in all)."
+        )
+        % {
+            "name": result.question_set.name,
+            "created": result.created,
+            "skipped": result.skipped,
+            "total": result.total,
+        },
     )
     return redirect("training:generation_launch")
 
 
-@export_page("Reading the evaluation set (her held-out conversations)")
+@export_page(_("Reading the evaluation set (her held-out conversations)"))
 def eval_set(request: HttpRequest) -> HttpResponse:
     """The pinned held-out conversations: corpus text, so the export role reads it, like the corpus pages."""
     character = Character.default()

@@ -15,7 +15,7 @@ SCRIPT = "魔理沙「よう、霊夢」\n霊夢「何よ」\nまりさ「借り
 @pytest.fixture
 def upload_page(browser, live_server):
     make_user("importer", "staff")  # importing is for staff
-    page = browser.new_context(locale="ja-JP").new_page()
+    page = browser.new_context(locale="en-US").new_page()  # English UI (ja: test_i18n_browser.py)
     page.set_default_timeout(15000)
     page.goto(f"{live_server.url}/accounts/login/?next=/corpus/import/")
     page.fill("input[name=username]", "importer")

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def open_arena(browser, live_server, username: str):
-    context = browser.new_context(locale="ja-JP")
+    context = browser.new_context(locale="en-US")  # English UI asserted (ja: tests/site/test_i18n_browser.py)
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(f"{live_server.url}/accounts/login/?next=/arena/")

@@ -25,7 +25,7 @@ def test_enter_sends_ime_enter_does_not_and_the_reply_arrives(
     env = {**worker_env, "MARISA_DEMO_MODEL_DIR": str(demo_model_dir), "MARISA_BASE_MODEL": ""}
     worker = servers.start_celery_worker(env, queues="default")
     try:
-        page = browser.new_context(locale="ja-JP").new_page()
+        page = browser.new_context(locale="en-US").new_page()  # English UI (ja: test_i18n_browser.py)
         page.set_default_timeout(20000)
         page.goto(f"{live_server.url}/accounts/login/?next=/training/playground/")
         page.fill("input[name=username]", "rev")

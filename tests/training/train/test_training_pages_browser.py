@@ -23,7 +23,7 @@ def test_job_page_follows_progress_then_stops_polling_and_cancel_works(browser, 
         loss_history=[[1, 3.0]],
         heartbeat_at=timezone.now(),
     )
-    page = browser.new_context(locale="ja-JP").new_page()
+    page = browser.new_context(locale="en-US").new_page()  # English UI (ja: test_i18n_browser.py)
     page.set_default_timeout(15000)
     page.goto(f"{live_server.url}/accounts/login/?next=/training/jobs/{job.pk}/")
     page.fill("input[name=username]", "staff")
