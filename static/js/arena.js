@@ -11,38 +11,11 @@
   const note = $("note");
   let match = null; // the claimed match as the API returned it
   let busy = false;
-  let heartbeat = null;
-  let leaseEnds = 0;
-  // Django's JavaScript catalogue (/jsi18n/, loaded before this script): the page's language.
-  const gettext = window.gettext || ((s) => s);
-  const fmt = (s, values) => s.replace(/%\((\w+)\)s/g, (_, k) => String(values[k]));
+  // Django's JavaScript catalogue (/jsi18n/) and lease_queue.js are loaded before this script.
+  const { gettext, fmt, flash, el, renderContext, composing } = window.LeaseQueue;
+  const api = window.LeaseQueue.client(API, CSRF);
+  const leaseClock = window.LeaseQueue.lease(LEASE, () => match, api, (data) => showConflict(data));
   const LABELS = { a: gettext("A is better"), b: gettext("B is better"), tie: gettext("tie"), both_bad: gettext("both bad") };
-
-  async function api(path, method, body) {
-    const res = await fetch(API + path, {
-      method: method || "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF, Accept: "application/json" },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    let data = null;
-    if (res.status !== 204) { try { data = await res.json(); } catch (e) { data = null; } }
-    return { status: res.status, data };
-  }
-
-  function flash(text, isError) {
-    const el = $("flash");
-    el.textContent = text;
-    el.className = "flash" + (isError ? " error" : "");
-    el.hidden = false;
-  }
-
-  function el(tag, text, cls) {
-    const e = document.createElement(tag);
-    if (text !== undefined) e.textContent = text;
-    if (cls) e.className = cls;
-    return e;
-  }
 
   function show(data) {
     match = data;
@@ -57,20 +30,13 @@
     $("reply-b").textContent = data.reply_b;
     $("guidelines").textContent = data.guidelines;
     for (const name of document.querySelectorAll(".prompt-name")) name.textContent = data.prompt_name;
-    const ctx = $("context");
-    ctx.textContent = "";
-    for (const turn of data.context || []) {
-      const line = el("div", undefined, "line");
-      line.appendChild(el("span", turn.speaker + ": ", "speaker"));
-      line.appendChild(el("span", turn.text));
-      ctx.appendChild(line);
-    }
+    renderContext($("context"), data.context);
     note.value = "";
-    startHeartbeat(data.lease_seconds_left || LEASE);
+    leaseClock.start(data.lease_seconds_left || LEASE);
   }
 
   function showEmpty() {
-    match = null; stopHeartbeat();
+    match = null; leaseClock.stop();
     $("match").hidden = true; $("start").hidden = true; $("empty").hidden = false;
   }
 
@@ -83,27 +49,6 @@
   }
 
   // ---- the lease: renewed while the page is open ----
-  function startHeartbeat(secondsLeft) {
-    stopHeartbeat();
-    leaseEnds = Date.now() + secondsLeft * 1000;
-    const every = Math.max(2, Math.min(60, Math.floor(LEASE / 3))) * 1000;
-    heartbeat = setInterval(renewLease, every);
-    tickLease();
-  }
-  function stopHeartbeat() { if (heartbeat) clearInterval(heartbeat); heartbeat = null; $("lease").textContent = ""; }
-  function tickLease() {
-    if (!match || !heartbeat) return;
-    const left = Math.max(0, Math.round((leaseEnds - Date.now()) / 1000));
-    const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
-    $("lease").textContent = fmt(gettext("lease %(time)s"), { time: clock });
-  }
-  setInterval(tickLease, 1000);
-  async function renewLease() {
-    if (!match) return;
-    const res = await api(`${match.id}/renew/`);
-    if (res.status === 200) leaseEnds = Date.parse(res.data.lease_expires_at);
-    else if (res.status === 409) { stopHeartbeat(); showConflict(res.data); }
-  }
 
   function showConflict(data) {
     $("conflict").hidden = false;
@@ -131,10 +76,10 @@
     try { res = await api(`${sent.id}/vote/`, "POST", { outcome, note: note.value }); } finally { busy = false; }
     if (res.status === 200) {
       flash(fmt(gettext("match #%(id)s: %(outcome)s."), { id: sent.id, outcome: LABELS[outcome] }));
-      match = null; stopHeartbeat();
+      match = null; leaseClock.stop();
       await next();
     } else if (res.status === 409) {
-      stopHeartbeat(); showConflict(res.data);
+      leaseClock.stop(); showConflict(res.data);
     } else {
       flash((res.data && res.data.detail) || fmt(gettext("error %(status)s"), { status: res.status }), true);
     }
@@ -145,7 +90,6 @@
   const BY_CODE = {
     KeyA: "a", Digit1: "a", KeyB: "b", Digit2: "b", KeyT: "tie", Digit3: "tie", KeyX: "both_bad", Digit4: "both_bad",
   };
-  function composing(e) { return e.isComposing || e.keyCode === 229; }
   function inField(e) { return e.target.tagName === "INPUT" || e.target.tagName === "TEXTAREA"; }
   document.addEventListener("keydown", (e) => {
     if (composing(e)) return; // a key here belongs to the IME's conversion, never to a vote

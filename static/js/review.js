@@ -8,9 +8,9 @@
   const CSRF = root.dataset.csrf;
   const LEASE = parseInt(root.dataset.leaseSeconds || "600", 10);
   const $ = (id) => document.getElementById(id);
-  // Django's JavaScript catalogue (/jsi18n/, loaded before this script): the page's language.
-  const gettext = window.gettext || ((s) => s);
-  const fmt = (s, values) => s.replace(/%\((\w+)\)s/g, (_, k) => String(values[k]));
+  // Django's JavaScript catalogue (/jsi18n/) and lease_queue.js are loaded before this script.
+  const { gettext, fmt, flash, el, renderContext, composing } = window.LeaseQueue;
+  const api = window.LeaseQueue.client(API, CSRF);
   const ACTIONS = {
     accept: gettext("accept"), edit: gettext("edit"), reject: gettext("reject"),
     skip: gettext("skip"), undo: gettext("undo"),
@@ -22,8 +22,7 @@
   const editor = $("editor");
   let item = null; // the claimed item as the API returned it
   let busy = false;
-  let heartbeat = null;
-  let leaseEnds = 0;
+  const leaseClock = window.LeaseQueue.lease(LEASE, () => item, api, (data) => showConflict(data));
 
   // ---- the diff: character-level LCS, small and ours (replies are short) ----
   function diffChars(a, b) {
@@ -99,32 +98,6 @@
   }
 
   // ---- talking to the API ----
-  async function api(path, method, body) {
-    const res = await fetch(API + path, {
-      method: method || "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": CSRF, Accept: "application/json" },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    let data = null;
-    if (res.status !== 204) { try { data = await res.json(); } catch (e) { data = null; } }
-    return { status: res.status, data };
-  }
-
-  function flash(text, isError) {
-    const el = $("flash");
-    el.textContent = text;
-    el.className = "flash" + (isError ? " error" : "");
-    el.hidden = false;
-  }
-
-  function el(tag, text, cls) {
-    const e = document.createElement(tag);
-    if (text !== undefined) e.textContent = text;
-    if (cls) e.className = cls;
-    return e;
-  }
-
   function show(data) {
     item = data;
     $("conflict").hidden = true;
@@ -137,14 +110,7 @@
     $("item-version").textContent = data.version;
     $("question").textContent = data.question;
     $("prompt-name").textContent = data.prompt_name;
-    const ctx = $("context");
-    ctx.textContent = "";
-    for (const turn of data.context || []) {
-      const line = el("div", undefined, "line");
-      line.appendChild(el("span", turn.speaker + ": ", "speaker"));
-      line.appendChild(el("span", turn.text));
-      ctx.appendChild(line);
-    }
+    renderContext($("context"), data.context);
     $("guidelines").textContent = data.guidelines;
     const ml = $("marker-list");
     ml.textContent = "";
@@ -161,7 +127,7 @@
     editor.value = data.draft;
     $("reason").value = "";
     renderDiff();
-    startHeartbeat(data.lease_seconds_left || LEASE);
+    leaseClock.start(data.lease_seconds_left || LEASE);
     editor.focus();
     editor.setSelectionRange(editor.value.length, editor.value.length);
   }
@@ -191,27 +157,6 @@
   }
 
   // ---- the lease: renewed while the page is open ----
-  function startHeartbeat(secondsLeft) {
-    stopHeartbeat();
-    leaseEnds = Date.now() + secondsLeft * 1000;
-    const every = Math.max(2, Math.min(60, Math.floor(LEASE / 3))) * 1000;
-    heartbeat = setInterval(renewLease, every);
-    tickLease();
-  }
-  function stopHeartbeat() { if (heartbeat) clearInterval(heartbeat); heartbeat = null; $("lease").textContent = ""; }
-  function tickLease() {
-    if (!item || !heartbeat) return;
-    const left = Math.max(0, Math.round((leaseEnds - Date.now()) / 1000));
-    const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
-    $("lease").textContent = fmt(gettext("lease %(time)s"), { time: clock });
-  }
-  setInterval(tickLease, 1000);
-  async function renewLease() {
-    if (!item) return;
-    const res = await api(`${item.id}/renew/`);
-    if (res.status === 200) leaseEnds = Date.parse(res.data.lease_expires_at);
-    else if (res.status === 409) { stopHeartbeat(); showConflict(res.data); }
-  }
 
   // ---- actions ----
   async function next() {
@@ -220,7 +165,7 @@
     try {
       const res = await api("claim/");
       if (res.status === 204) {
-        item = null; stopHeartbeat();
+        item = null; leaseClock.stop();
         $("item").hidden = true; $("start").hidden = true; $("empty").hidden = false;
       } else if (res.status === 200) show(res.data);
       else flash(fmt(gettext("could not claim: %(detail)s"), { detail: (res.data && res.data.detail) || res.status }), true);
@@ -246,10 +191,10 @@
     if (res.status === 200) {
       const done = res.data.status === "pending" ? STATUSES.skipped : STATUSES[res.data.status] || res.data.status;
       flash(fmt(gettext("#%(id)s %(status)s. (Ctrl+Z outside the editor undoes it)"), { id: sent.id, status: done }));
-      item = null; stopHeartbeat();
+      item = null; leaseClock.stop();
       await next();
     } else if (res.status === 409) {
-      stopHeartbeat();
+      leaseClock.stop();
       showConflict(res.data);
     } else {
       flash((res.data && res.data.detail) || fmt(gettext("error %(status)s"), { status: res.status }), true);
@@ -267,7 +212,6 @@
   }
 
   // ---- keyboard: IME-safe; combos anywhere, plain keys only outside text fields ----
-  function composing(e) { return e.isComposing || e.keyCode === 229; }
   function inField(e) { return e.target === editor || e.target.tagName === "INPUT" || e.target.tagName === "TEXTAREA"; }
   document.addEventListener("keydown", (e) => {
     if (composing(e)) return; // Enter here confirms a conversion, never a submit
