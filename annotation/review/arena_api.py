@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from annotation.review import arena_queue
 from annotation.review.arena_stats import arena_summary
 from annotation.review.queue import Conflict
-from annotation.review.queue_api import ContextTurnSerializer
+from annotation.review.queue_api import ContextTurnSerializer, RenewSerializer
 from marisa_site.roles import IsReviewer
 
 
@@ -47,11 +47,6 @@ class VoteResultSerializer(serializers.Serializer):
 class ArenaConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     conflict = serializers.BooleanField()
-
-
-class ArenaRenewSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    lease_expires_at = serializers.DateTimeField()
 
 
 class ArenaProgressSerializer(serializers.Serializer):
@@ -150,7 +145,7 @@ class ArenaVoteView(ArenaView):
 class ArenaRenewView(ArenaView):
     @extend_schema(
         request=None,
-        responses={200: ArenaRenewSerializer, 409: ArenaConflictSerializer},
+        responses={200: RenewSerializer, 409: ArenaConflictSerializer},
         summary="Extend your lease",
     )
     def post(self, request: Request, pk: int) -> Response:
