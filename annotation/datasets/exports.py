@@ -29,6 +29,7 @@ from functools import cached_property, lru_cache
 from typing import IO, Any, cast
 
 from training.core.textformat import NAME_DELIMITER, CharacterSpec, Turn, chat_prompt, one_line, speaker_label
+from training.core.zipstream import ZipSink
 
 FORMATS = ("jsonl", "text", "hf", "sft-chat", "dpo")
 CONTENT_TYPES = {
@@ -263,28 +264,9 @@ def export_bytes(fmt: str, records: Iterable[dict], ctx: ExportContext) -> Itera
     return chunked(PIECES[fmt](records, ctx))
 
 
-class _Sink:
-    """A write-only, unseekable file for zipfile: it collects what is written until drained."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def drain(self) -> bytes:
-        out = b"".join(self.parts)
-        self.parts = []
-        return out
-
-
 def iter_hf_zip(records: Iterable[dict], ctx: ExportContext) -> Iterator[bytes]:
     """README.md (the card) and data/train.jsonl, zipped on the fly (zipfile streams to unseekable files)."""
-    sink = _Sink()
+    sink = ZipSink()
     # Level 1: deflate at its fastest, so the zip keeps up with the stream; JSONL of dialogue is repetitive
     # enough to shrink well even so (see BENCHMARKS.md).
     with zipfile.ZipFile(cast(IO[bytes], sink), "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
@@ -293,7 +275,7 @@ def iter_hf_zip(records: Iterable[dict], ctx: ExportContext) -> Iterator[bytes]:
         with zf.open("data/train.jsonl", "w", force_zip64=True) as member:
             for chunk in chunked(iter_hf_records(records, ctx)):
                 member.write(chunk)
-                if sum(map(len, sink.parts)) >= CHUNK_BYTES:
+                if sink.pending() >= CHUNK_BYTES:
                     yield sink.drain()
     yield sink.drain()
 

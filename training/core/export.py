@@ -20,6 +20,7 @@ from typing import Any
 
 from training.core.sampling import SamplingSettings
 from training.core.textformat import CharacterSpec, chat_prompt
+from training.core.zipstream import ZipSink
 
 NOTES_FILE = "marisa_export.json"
 README_FILE = "EXPORT.md"
@@ -136,28 +137,10 @@ def export_adapter(spec: ExportSpec, out: Path) -> Path:
     return out
 
 
-class _Chunks:
-    """A write-only file that keeps what was written until it is taken: zipfile writes a stream into it."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data, self.parts = b"".join(self.parts), []
-        return data
-
-
 def stream_zip(src: Path, extra: dict[str, str] | None = None, prefix: str = "") -> Iterator[bytes]:
     """Every file under `src` (and the `extra` name -> text entries) as a zip, chunk by chunk: a 14 GB
     merged model streams in constant memory (zipfile writes data descriptors on an unseekable file)."""
-    sink = _Chunks()
+    sink = ZipSink()
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:  # type: ignore[call-overload]
         for path in sorted(p for p in src.rglob("*") if p.is_file()):
             rel = path.relative_to(src).as_posix()
@@ -166,10 +149,10 @@ def stream_zip(src: Path, extra: dict[str, str] | None = None, prefix: str = "")
             with path.open("rb") as f, zf.open(prefix + rel, "w", force_zip64=True) as entry:
                 while data := f.read(1 << 20):
                     entry.write(data)
-                    yield sink.take()
+                    yield sink.drain()
         for name, text in (extra or {}).items():
             zf.writestr(prefix + name, text)
-    yield sink.take()
+    yield sink.drain()
 
 
 def adapter_zip(spec: ExportSpec) -> Iterator[bytes]:
