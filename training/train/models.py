@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, ClassVar
 
 from django.db import models, transaction
@@ -114,16 +115,22 @@ class ModelVersion(models.Model):
         transaction.on_commit(self.preload_on_engine)
 
     def preload_on_engine(self) -> None:
-        """With an inference engine (MARISA_INFERENCE_URL), load this adapter there now, without a restart.
+        """With an inference engine (MARISA_INFERENCE_URL), have it load this adapter now, without a restart.
 
-        A failure is logged, not raised: the engine also loads an adapter on the first request naming it.
+        On a thread of its own: loading may take the engine seconds (up to a minute when it is busy), which the
+        admin's activation request need not wait for. A failure is logged, not raised: the engine also loads an
+        adapter on the first request naming it.
         """
         from django.conf import settings
 
+        if settings.MARISA_INFERENCE_URL and self.adapter_dir:
+            threading.Thread(target=self._preload, args=(settings.MARISA_INFERENCE_URL,), daemon=True).start()
+
+    def _preload(self, inference_url: str) -> None:
         from training.core.engine import preload_adapter
 
         try:
-            preload_adapter(settings.MARISA_INFERENCE_URL, self.pk, self.adapter_dir)
+            preload_adapter(inference_url, self.pk, self.adapter_dir)
         except Exception as exc:
             log.warning("the inference engine did not load %s now (%s); it loads on first use", self, exc)
 
