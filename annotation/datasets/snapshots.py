@@ -34,7 +34,7 @@ from annotation.corpus.models import Character, Conversation, Line, Source, line
 from annotation.datasets.exports import ExportContext
 from annotation.datasets.models import DatasetSnapshot
 from annotation.review.arena_stats import iter_preference_records
-from annotation.review.models import Candidate
+from annotation.review.models import Candidate, context_turns
 
 ACCEPTED = (Candidate.Status.ACCEPTED, Candidate.Status.EDITED)
 DIFF_SAMPLE = 50  # conversations listed per change kind on the snapshot page
@@ -94,7 +94,7 @@ def iter_correction_records(character: Character) -> Iterator[dict[str, Any]]:
     for cand in accepted.iterator(chunk_size=1000):
         question = cand.question
         reply = cand.final_text or cand.text
-        turns = _context_turns(question.context)
+        turns = context_turns(question.context)
         turns.append({"speaker": user_name, "text": question.text})
         turns.append({"speaker": character.prompt_name, "text": reply})
         first = question.pk not in seen_questions
@@ -108,17 +108,6 @@ def iter_correction_records(character: Character) -> Iterator[dict[str, Any]]:
             "rejected": rejected.get(question.pk, []) if first else [],
             "lines": turns,
         }
-
-
-def _context_turns(context: Any) -> list[dict[str, str]]:
-    """A question's earlier turns; anything that is not a {speaker, text} object is left out."""
-    if not isinstance(context, list):
-        return []
-    return [
-        {"speaker": str(t.get("speaker") or ""), "text": str(t.get("text") or "")}
-        for t in context
-        if isinstance(t, dict) and t.get("text")
-    ]
 
 
 def _rejected_by_question() -> dict[int, list[str]]:

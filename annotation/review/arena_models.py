@@ -5,8 +5,6 @@ named by the foreign key string "training.ModelVersion", so nothing here imports
 Which version is A (shown left) is drawn at random when the match is made; the page never says which.
 """
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
@@ -65,14 +63,3 @@ class ArenaMatch(models.Model):
 
     def __str__(self) -> str:
         return f"arena match {self.pk} ({self.get_status_display()})"
-
-
-def context_turns(context: Any) -> list[dict[str, str]]:
-    """A match's earlier turns as {speaker, text}; anything else in the JSON is left out."""
-    if not isinstance(context, list):
-        return []
-    return [
-        {"speaker": str(t.get("speaker") or ""), "text": str(t.get("text") or "")}
-        for t in context
-        if isinstance(t, dict) and t.get("text")
-    ]

@@ -17,8 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from annotation.review.arena_models import ArenaMatch, context_turns
+from annotation.review.arena_models import ArenaMatch
 from annotation.review.limits import REASON_MAX, REASON_TOO_LONG
+from annotation.review.models import context_turns
 from annotation.review.queue import Conflict
 from marisa_site.formats import time_label
 

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from annotation.corpus.models import Character
-from annotation.review.arena_models import ArenaMatch, context_turns
+from annotation.review.arena_models import ArenaMatch
+from annotation.review.models import context_turns
 
 VOTED = ArenaMatch.Status.VOTED
 # A match's outcome seen from version A's side, in training.core.ratings' words.

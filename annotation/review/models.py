@@ -1,5 +1,7 @@
 """The review loop: question sets, questions, candidates, the review log, and the skips of the queues."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -119,3 +121,14 @@ class LineSkip(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["line", "user"], name="line_skip_once")]
+
+
+def context_turns(context: Any) -> list[dict[str, str]]:
+    """A question's (or an arena match's) earlier turns as {speaker, text}; anything else in the JSON is left out."""
+    if not isinstance(context, list):
+        return []
+    return [
+        {"speaker": str(t.get("speaker") or ""), "text": str(t.get("text") or "")}
+        for t in context
+        if isinstance(t, dict) and t.get("text")
+    ]

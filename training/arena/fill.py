@@ -17,8 +17,8 @@ from typing import Any
 from django.db import transaction
 
 from annotation.corpus.models import Character
-from annotation.review.arena_models import ArenaMatch, context_turns
-from annotation.review.models import Question, QuestionSet
+from annotation.review.arena_models import ArenaMatch
+from annotation.review.models import Question, QuestionSet, context_turns
 from training.generate.run import load_generator, sampling_settings
 from training.train.data import character_spec
 from training.train.models import ModelVersion

@@ -84,6 +84,16 @@ def parent_adapter(job: TrainingJob) -> str | None:
     return str(adapter)
 
 
+def prepare_run(job: TrainingJob, spec: Any) -> Any:
+    """The job's directory made and its TrainConfig: a resumed job continues from its last complete checkpoint."""
+    if job.params.get("resume"):
+        discard_incomplete_checkpoints(job_dir(job))
+    resume = bool(job.params.get("resume")) and find_checkpoint(job_dir(job)) is not None
+    config = build_config(job, spec, resume)
+    job_dir(job).mkdir(parents=True, exist_ok=True)
+    return config
+
+
 def run_training(job: TrainingJob, listener: ProgressListener | None = None) -> None:
     """Train a claimed job to a ModelVersion (or to a cancel at a step); progress goes to the row."""
     hooks = JobHooks(job, listener=listener)
@@ -106,11 +116,7 @@ def _train(job: TrainingJob, hooks: JobHooks) -> None:
     character = character_spec(job.snapshot.character)
     job.set_phase("loading the base model")
     spec = base_model_spec(job.base_model, job.params.get("line_separator"))
-    if job.params.get("resume"):
-        discard_incomplete_checkpoints(job_dir(job))
-    resume = bool(job.params.get("resume")) and find_checkpoint(job_dir(job)) is not None
-    config = build_config(job, spec, resume)
-    job_dir(job).mkdir(parents=True, exist_ok=True)
+    config = prepare_run(job, spec)
     TrainingJob.objects.filter(pk=job.pk).update(
         output_dir=str(job_dir(job)),
         params={
@@ -223,11 +229,7 @@ def _run_preference(job: TrainingJob, hooks: JobHooks) -> None:
     spec = base_model_spec(job.base_model, job.params.get("line_separator"))
     job.set_phase("reading preference data from the snapshot")
     data, split = preference_set(job.snapshot, job.stage, character, spec.line_separator)
-    if job.params.get("resume"):
-        discard_incomplete_checkpoints(job_dir(job))
-    resume = bool(job.params.get("resume")) and find_checkpoint(job_dir(job)) is not None
-    config = build_config(job, spec, resume)
-    job_dir(job).mkdir(parents=True, exist_ok=True)
+    config = prepare_run(job, spec)
     TrainingJob.objects.filter(pk=job.pk).update(
         output_dir=str(job_dir(job)), params={**job.params, "preference_data": data.report()}
     )
