@@ -153,6 +153,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers run the model on the CPU when there is no GPU: on one box they yield the processor to the web
+# server (os.nice, inherited by the pool's children), so the LINE webhook and the pages answer first.
+MARISA_WORKER_NICE = env_int("MARISA_WORKER_NICE", 10, minimum=0)
+if MARISA_WORKER_NICE is not None and MARISA_WORKER_NICE > 19:
+    raise SettingsError(
+        f"MARISA_WORKER_NICE={MARISA_WORKER_NICE} is above the maximum 19 (the lowest priority)"
+    )
 # Training runs for hours with acks_late: without a long visibility timeout Redis would hand the
 # unacknowledged message to another worker after one hour. A dead worker's job is found by the reaper.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
