@@ -18,16 +18,18 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from annotation.corpus.formats.aozora_more import alternate, improve
+from annotation.corpus.formats.aozora_more import alternate, goes_on, improve
+from annotation.corpus.formats.aozora_people import Characters
 from annotation.corpus.formats.aozora_speakers import (
     PRONOUN_TOPIC_RE,
     SUBJECT_IN_RE,
     Attribution,
     attribute,
     encounter,
+    explicit_speaker,
     resolve_exchanges,
 )
-from annotation.corpus.formats.aozora_turns import neighbours, take_turns
+from annotation.corpus.formats.aozora_turns import listeners, neighbours, take_turns, vocative
 from annotation.corpus.formats.common import (
     MAX_LINES_PER_CONVERSATION,
     SCENE_HEADING_RE,
@@ -54,38 +56,6 @@ HEADING_NOTE_RE = re.compile(r"［＃[^］]*見出し］")
 # Narration per first-person topic (おれは) needed before a pronoun counts as the narrator's.
 NARRATOR_MIN_TOPICS = 3
 NARRATOR_DENSITY = 1 / 1000  # first-person topics per character of narration
-# A name the narration makes a subject this often is a character (not 看板, 電報).
-CHARACTER_MIN_SUBJECTS = 3
-NARRATION_KEPT = 2_000_000  # characters of narration kept for those counts (a novel; a huge file stops)
-
-
-class Characters(dict[str, int]):
-    """Subject counts from the narration; `name in characters` when the name is a character's.
-
-    A phrase the name pattern cannot see (狸の子, 野ねずみのお母さん) is counted in the narration read so far
-    when it is asked about, so the analyser never has to read all of the narration."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.narration: list[str] = []
-        self.size = 0
-        self.confirmed: set[str] = set()
-
-    def read(self, part: str) -> None:
-        if self.size < NARRATION_KEPT:
-            self.narration.append(part)
-            self.size += len(part)
-
-    def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str) or not name:
-            return False
-        if self.get(name, 0) >= CHARACTER_MIN_SUBJECTS or name in self.confirmed:
-            return True
-        text = "".join(self.narration)
-        if sum(text.count(name + particle) for particle in "はが") >= CHARACTER_MIN_SUBJECTS:
-            self.confirmed.add(name)
-            return True
-        return False
 
 
 @dataclass
@@ -108,7 +78,14 @@ def _first_bracket(text: str) -> str:
 
 DEMONSTRATIVE_RE = re.compile(r"かう|こう|さう|そう|同じ")
 # A sentence ending in a plain verb of saying can introduce what follows as well as close what went before.
-INTRODUCING_END_RE = re.compile(r"(?:云|言|い|叫|怒鳴|呶鳴|どな|喚)[いひびりっつ]?(?:ました|ます|た|だ)。?$")
+INTRODUCING_END_RE = re.compile(
+    r"(?:(?:云|言|い|叫|怒鳴|呶鳴|どな|喚)[いひびりっつ]?|尋ね|たずね|訊き|聞き|きき|問い|答え|こたえ|応え|返事を?し|返答を?し)"
+    r"(?:ました|ます|た|だ)。?$"
+)
+
+
+def _one_sentence(text: str) -> bool:
+    return not SENTENCE_END_IN_RE.search(text.strip(SPACES).rstrip("。！？!?"))
 
 
 def _one_plain_sentence(text: str) -> bool:
@@ -154,6 +131,7 @@ class NovelParser:
             None  # a quote that ended its paragraph: the next one may name who said it
         )
         self.last_narration = ""  # the previous paragraph, when it was narration only
+        self.trailing = ""  # the narration ending the previous paragraph of quotes, when left open (…て、)
         self.narration_follows_quote = False  # ...and it came right after a quote (it may be that one's)
         self.waiting_narration = 0
         self.joined: list[
@@ -162,6 +140,7 @@ class NovelParser:
         self.bare: list[bool] = []  # per quote: no narration at all next to it
         self.mentioned: list[set[str]] = []  # per quote: the subjects of the narration next to it
         self.silent: list[set[str]] = []  # per quote: whom that narration says kept silent
+        self.afters: list[str] = []  # per quote: the narration right after it
         self.title = ""
         self.pronouns: dict[str, int] = {}  # first-person topics in narration: who tells the story
         self.characters = Characters()
@@ -182,16 +161,18 @@ class NovelParser:
             speakers = alternate(
                 resolve_exchanges(self.attrs, self.partners, self.narrator), self.joined, self.bare
             )
-            speakers = take_turns(speakers, self.mentioned, self.silent, self.characters)
+            called = [vocative(line.text) for line in self.conv]
+            listening = [listeners(after) for after in self.afters]
+            speakers = take_turns(speakers, self.mentioned, self.silent, self.characters, called, listening)
             for line, speaker in zip(self.conv, speakers, strict=True):
                 line.speaker, line.speaker_by = speaker, "narration" if speaker else "unknown"
             yield ParsedConversation(self.conv, self.title)
         self.conv, self.attrs, self.partners, self.partner, self.joined = [], [], [], "", []
-        self.bare, self.mentioned, self.silent = [], [], []
+        self.bare, self.mentioned, self.silent, self.afters = [], [], [], []
 
     def passage_break(self) -> Iterator[ParsedConversation]:
         yield from self._end_waiting("")
-        self.last_narration = ""
+        self.last_narration = self.trailing = ""
         yield from self._end_carry()
         yield from self._finish()
         self.narration = 0
@@ -208,6 +189,10 @@ class NovelParser:
             quote.ambiguous = next_text.startswith("「")
         elif next_text and not next_text.startswith("「"):
             quote.after, quote.after_para = next_text.split("「", 1)[0], True
+            # 　すると次郎が答えました。「…」: one sentence that runs into a quote of its own introduces that one.
+            quote.ambiguous = (
+                "「" in next_text and _one_sentence(quote.after) and not quote.after.startswith("と")
+            )
             if "「" not in next_text and _one_plain_sentence(next_text):
                 self.waiting_narration = self.narration
                 return  # decided by the paragraph after this one
@@ -235,9 +220,15 @@ class NovelParser:
         self.joined.append(bool(self.conv) and self.narration <= JOINED_NARRATION)
         self.bare.append(not quote.before.strip(SPACES) and not quote.after.strip(SPACES))
         self._note_neighbours(quote)
+        self.afters.append(quote.after)
         self.narration = 0
         narrator = self.narrator
         attr = self._attribute(quote, narrator)
+        sure = attr.speaker == explicit_speaker(quote.before, quote.after)
+        if attr.speaker and not sure and not self.characters.can_speak(attr.speaker):
+            attr = Attribution("", attr.reply, attr.addressee)  # 気味, 看板: a noun that is no one
+        if attr.addressee and not self.characters.can_speak(attr.addressee):
+            attr = Attribution(attr.speaker, attr.reply, "")
         self.attrs.append(attr)
         self.partners.append(self.partner)
         self.partner_fresh = False
@@ -261,10 +252,11 @@ class NovelParser:
 
     def _attribute(self, quote: Quote, narrator: str) -> Attribution:
         after = quote.after.lstrip(SPACES) if quote.after_para else quote.after
-        attr = attribute(quote.before, after, narrator, self.characters)
+        lead = quote.lead if not quote.before.strip(SPACES) else ""
+        attr = attribute(quote.before, after, narrator, self.characters, lead)
         if not attr.speaker and after.startswith("と") and self._continues(quote):
             return Attribution(self.attrs[-1].speaker, False, self.attrs[-1].addressee)
-        if not attr.speaker and self._continues(quote):
+        if not attr.speaker and (self._continues(quote) or self._goes_on(quote)):
             return Attribution(self.attrs[-1].speaker, False, self.attrs[-1].addressee)
         return improve(
             attr,
@@ -273,9 +265,16 @@ class NovelParser:
             ambiguous=quote.ambiguous,
             lead=quote.lead,
             lead_follows_quote=quote.lead_follows_quote,
+            previous=self.attrs[-1].speaker if quote.lead_follows_quote and self.attrs else "",
+            before=quote.before,
             narrator=narrator,
             known=self.characters,
         )
+
+    def _goes_on(self, quote: Quote) -> bool:
+        """「…」と花子は言った。「…」: only the first quote's attribution lies between them."""
+        previous = self.attrs[-1].speaker if self.attrs else ""
+        return self.last_after == quote.before and goes_on(quote.before, previous)
 
     def _continues(self, quote: Quote) -> bool:
         """「…」と女は、声をひそめて言い、「…」: the sentence goes on into this quote, its speaker too."""
@@ -307,7 +306,7 @@ class NovelParser:
         yield from self._end_waiting(text)
         if self.waiting is not None:  # this one sentence decides nothing yet
             self._narration(text)
-            self.last_narration, self.narration_follows_quote = text, True
+            self.last_narration, self.narration_follows_quote, self.trailing = text, True, ""
             return
         carried = self.carry
         if carried is not None and _first_bracket(text) != "」":
@@ -315,7 +314,11 @@ class NovelParser:
             carried = None
         segments, still_open = split_paragraph(text, open_quote=carried is not None)
         pending: Quote | None = None
-        lead, lead_follows = self.last_narration, self.narration_follows_quote
+        # 「…」と聞いた。爺さんは息を切って、 / 「…」と云った: narration left open at the end of a paragraph
+        # of quotes leads into the next paragraph's quote.
+        lead, lead_follows = self.last_narration or self.trailing, self.narration_follows_quote
+        last = segments[-1][1].strip(SPACES) if segments[-1][0] == "n" else ""
+        self.trailing = last if len(segments) > 1 and last and not SENTENCE_END_IN_RE.search(last[-1]) else ""
         self.last_narration = text if len(segments) == 1 else ""
         self.narration_follows_quote = follows_quote
         for index, (kind, part) in enumerate(segments):

@@ -7,9 +7,14 @@ They run after the string rules of aozora_speakers.py, for the quotes those leav
    paragraph whose first sentence names the speaker of a speech act (杜子春は…かう言ひました, 老人がここまで
    言ひかけると…, 閻魔大王の声は…響きました);
 3. the paragraph before, when it leads into the quote (…笑いながら、 / するとかっこうが大へんまじめに), or ends
-   with its subject's speech verb (楽長がどなりました。「…」);
-4. (over a conversation) a run of quotes with no narration between them alternates between two people.
-A pronoun or a group as the subject names nobody; a wrong name is worse than none.
+   with its subject's speech verb (楽長がどなりました。「…」); a topic reaches past a clause of when or why
+   (太郎は…振り返ると、「…」), a が-subject does not (太郎が顔を見ると、「…」: the other one answers); one
+   sentence between two quotes (次郎は答えました。) introduces the second when the first is someone else's;
+4. the subject of the speech verb right after と, modifiers and all (「…」と一ばん若い客がどなりました);
+5. an attribution between two quotes of one paragraph covers the second (「…」と花子は言った。「…」);
+6. (over a conversation) a run of quotes with no narration between them alternates between two people.
+A pronoun or a group as the subject names nobody, nor does the subject of a state (仕方がないから);
+a wrong name is worse than none.
 """
 
 from __future__ import annotations
@@ -17,20 +22,29 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from annotation.corpus.formats.aozora_speakers import Attribution
+from annotation.corpus.formats.aozora_people import person_noun
+from annotation.corpus.formats.aozora_speakers import (
+    PERSONS,
+    REACTION_RE,
+    SUBJECT_IN_RE,
+    Attribution,
+    explicit_speaker,
+)
 from annotation.corpus.formats.morph import (
+    Morph,
+    Subject,
     analyse,
     first_sentence,
     has_speech,
     opening_subject,
+    quotative_subject,
+    reports_speech,
     speaker_of_speech,
     speech_index,
     subjects,
     voice_owner,
 )
 
-# The listener's reaction, not the speaker's act (「…」ゴーシュははっとしました).
-REACTION_RE = re.compile(r"はっと|ぎょっと|びっくり|驚|呆|あっけ|耳を|聞こえ|聞え|黙|だま")
 # A clause that hands the turn on: the subject before it is not the one who speaks next.
 HANDING_ON = frozenset("から ので と ば たら のに".split())
 SENTENCE_RE = re.compile(r"[。！？!?]")
@@ -57,7 +71,7 @@ def after_quote(after: str, narrator: str, known: Collection[str]) -> str | None
         return _named("", subject.pronoun, narrator) or ""
     if REACTION_RE.search(sentence):
         return None
-    if has_speech(sentence, quoted=True) or subject.name in known:
+    if has_speech(sentence, quoted=True) or subject.name in known or person_noun(subject.name):
         return subject.name
     return None
 
@@ -71,15 +85,16 @@ def next_paragraph(text: str, narrator: str) -> str | None:
     if REACTION_RE.search(sentence):
         return None  # ゴーシュはびっくりして叫びました: the listener, who speaks next
     subject = speaker_of_speech(sentence)
-    if subject is None:
-        return None
+    if subject is None or reports_speech(sentence):
+        return None  # 自分はただ待っていると答えた: the reply is reported, the quote was the other's
     return _named(subject.name, subject.pronoun, narrator) or None
 
 
-def lead_in(paragraph: str, narrator: str, follows_quote: bool = False) -> str | None:
+def lead_in(paragraph: str, narrator: str, follows_quote: bool = False, previous: str = "") -> str | None:
     """Rule 3: the paragraph before the quote leads into it (ends without 。) or ends in its speech verb.
 
-    A one-sentence paragraph right after another quote (杜子春は…かう言ひました。) is that quote's."""
+    A one-sentence paragraph right after another quote (杜子春は…かう言ひました。) is that quote's, unless
+    that quote is already someone else's (`previous`): then the sentence can only introduce this one."""
     paragraph = paragraph.strip(" \u3000")
     if not paragraph:
         return None
@@ -91,21 +106,55 @@ def lead_in(paragraph: str, narrator: str, follows_quote: bool = False) -> str |
             return None
         last = found[-1]
         tail = words[last.index + 1 :]
-        if any(w.pos2 == "接続助詞" and w.lemma in HANDING_ON for w in tail):
-            return None  # 野だが逃げようとするから、「…」: the other one speaks
+        handing_on = {w.lemma for w in tail if w.pos2 == "接続助詞" and w.lemma in HANDING_ON}
+        if any(w.lemma == "た" and w.form.startswith("仮定形") for w in tail):
+            handing_on.add("たら")  # 考えたら: the analyser reads たら as た in its conditional form
+        # 野だが逃げようとするから、「…」: the other one speaks. A topic (Xは) reaches past a clause of
+        # when or why (…振り返ると、「…」と言った): X goes on to speak; past たら / ば it does not.
+        topic = words[last.index].surface == "は"
+        if handing_on and not (topic and handing_on <= {"と", "から", "ので"}):
+            return None
         return _named(last.name, last.pronoun, narrator) or None
     sentences = SENTENCE_RE.split(paragraph.rstrip("。！？!?"))
-    if follows_quote and len(sentences) < 2:
+    between = follows_quote and len(sentences) < 2
+    if between and not previous:
         return None
     sentence = sentences[-1]
     words = analyse(sentence)
     verb = speech_index(words)
     if verb is None or any(w.pos1 == "動詞" and w.pos2 != "非自立可能" for w in words[verb + 1 :]):
         return None  # the speech verb must end the sentence: it introduces what follows
-    found = [s for s in subjects(words[:verb])]
+    if reports_speech(sentence):
+        return None  # 自分は、いつ来るかねと聞いた: a turn of its own, answered by the quote
+    found = subjects(words[:verb])
+    # 大王は森羅殿も崩れる程…喚きました: も inside a clause of manner is no subject of the act.
+    found = [s for s in found if words[s.index].surface in ("は", "が")] or found
+    # おれは仕方がないから、こう答えた: 仕方 is the subject of a state, not of the answer.
+    found = [s for s in found if not _state(words, s)]
     if not found:
         return None
-    return _named(found[-1].name, found[-1].pronoun, narrator) or None
+    name = _named(found[-1].name, found[-1].pronoun, narrator)
+    if between and (not name or name.endswith(previous) or previous.endswith(name)):
+        return None
+    return name or None
+
+
+def _state(words: Sequence[Morph], subject: Subject) -> bool:
+    after = words[subject.index + 1] if subject.index + 1 < len(words) else None
+    return after is not None and after.pos1 in ("形容詞", "形状詞") and not person_noun(subject.name)
+
+
+def goes_on(before: str, previous: str) -> bool:
+    """「…」と花子は言った。「…」 (or …言った。そして戸口を見た。「…」): the narration between two quotes of
+    one paragraph is only the first one's attribution and the acts that follow it, with no other subject:
+    the same person goes on speaking."""
+    sentences = [x for x in SENTENCE_RE.split(before.strip(" \u3000")) if x.strip(" \u3000")]
+    if not previous or not sentences or len(sentences) > 2 or SENTENCE_RE.search(before.strip()[-1:]) is None:
+        return False
+    if explicit_speaker("", sentences[0] + "。") != previous:
+        return False
+    others = [m.group("name") for x in sentences for m in SUBJECT_IN_RE.finditer(x)]
+    return all(name == previous for name in others)
 
 
 def improve(
@@ -115,16 +164,26 @@ def improve(
     after_is_next_paragraph: bool,
     lead: str,
     lead_follows_quote: bool = False,
+    previous: str = "",
+    before: str = "",
     ambiguous: bool = False,
     narrator: str,
     known: Collection[str],
 ) -> Attribution:
-    """The morphological rules for a quote the string rules left unknown."""
+    """The morphological rules for a quote the string rules left unknown; `previous` is the speaker of the
+    quote before, when a paragraph of narration between them is all that `lead` holds; `before` the
+    narration of the quote's own paragraph leading into it."""
     if attr.speaker:
         return attr
     after = after.strip(" \u3000")
     name: str | None = None
-    if after and not after.startswith("と") and not ambiguous:
+    if after.startswith("と") and not ambiguous:
+        subject = quotative_subject(after)
+        if subject is not None:
+            name = _named(subject.name, subject.pronoun, narrator)
+            if not name or name in PERSONS:
+                return attr  # と皆が… / と背の高い奴が…: nobody we can name
+    elif after and not ambiguous:
         name = (
             next_paragraph(after, narrator)
             if after_is_next_paragraph
@@ -132,8 +191,13 @@ def improve(
         )
         if name == "":
             return attr  # a pronoun or a group there: nobody we can name
+    leading = before.strip(" \u3000")
+    if not name and leading and not SENTENCE_RE.search(leading[-1]):
+        name = lead_in(leading, narrator)  # すると耳の元で白い男が大きな声で「…」と云った
+        if name in PERSONS:
+            return attr  # 顔の丸い奴が「…」: someone, not a name (the exchange rules may still say who)
     if not name and lead:
-        name = lead_in(lead, narrator, lead_follows_quote)
+        name = lead_in(lead, narrator, lead_follows_quote, previous)
     if name:
         return Attribution(name, False, attr.addressee if attr.addressee != name else "")
     return attr

@@ -20,7 +20,8 @@ Then per conversation (`resolve_exchanges`), for quotes still unknown whose spee
    narration says they met, visited or called (清を尋ねたら, 山嵐に出っ喰わした, 小使を呼んで), else the
    last person who spoke or was spoken to in this passage;
 9. two people alternating (A ? A with only B near) give the gap to B.
-Anything else stays "" for a reviewer: a wrong name is worse than none.
+Anything else stays "" for a reviewer: a wrong name is worse than none. A name must also be able to denote
+someone (aozora_people.py): 気味, 看板 are no one, whatever rule found them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+from annotation.corpus.formats.aozora_people import person_noun
+from annotation.corpus.formats.morph import state_subject
 
 # A name: a run of kanji/katakana/latin, optionally お- and an honorific or one final kana (野だ);
 # or a first-person pronoun. Particles and verb endings never end a name.
@@ -80,6 +84,8 @@ AFTER_VOICE_OF_RE = re.compile(
 )
 # The listener's reaction, not the speaker's act: 「…」と太郎は耳を疑った.
 LISTENER_RE = re.compile(r"耳を|聞こえ|聞き流|聞きとが|聞き咎")
+# Someone reacting to what was said (「…」太郎ははっとしました): the listener, not the speaker.
+REACTION_RE = re.compile(r"はっと|ぎょっと|びっくり|驚|呆|あっけ|耳を|聞こえ|聞え|黙|だま")
 # The verb of the quote with no subject: と + a few words of manner + a speech verb.
 SUBJECTLESS_RE = re.compile(rf"^と(?P<adv>[^。「」]{{0,8}}?){SPEECH}(?P<tail>[^。「」]{{0,10}})")
 # The narrator's act: a conditional or やる/みる after the verb (と云ったら, と云うと, と聞いてみたら).
@@ -90,11 +96,18 @@ NARRATOR_FORM_RE = re.compile(
 ANY_CONDITIONAL_RE = re.compile(
     r"^と(?![^。「」、]{0,10}?(?:書|記|聞こえ|なっ|決ま|分か|わか))[^。「」、]{0,10}?(?:たら|ても)(?![ぁ-ゖ])"
 )
+# A longer manner before the narrator's own conditional speech verb: と顔を後ろへ振り向けるようにして聞いたら.
+SPEECH_CONDITIONAL_RE = re.compile(
+    rf"^と(?P<manner>[^。「」、]{{0,24}}?){SPEECH}[^。「」、]{{0,4}}?たら(?![ぁ-ゖ])"
+)
 # The quote used as a noun's content, not spoken here: 「…」という噂, 「…」と云うのは, 「…」と書いた札.
 NOMINAL_RE = re.compile(
     r"^と(?:いう|言う|云う|いふ|言ふ|云ふ|いった|言った|云った)(?:(?!声|返事|答|返答|挨拶)[一-龥ァ-ヴ]|の[はがでをに]|もの|こと|ような|様な)"
 )
-TE_FORM_RE = re.compile(r"^(?:って|いて|して|て|で|いすてて|い残して|い捨てて|いながら|ながら)")
+# と云って門を出た goes on to another act; と云っている (progressive) describes someone else saying it.
+TE_FORM_RE = re.compile(
+    r"^(?:(?:って|いて|して|て|で)(?!い[るたまれ]|る|居)|いすてて|い残して|い捨てて|いながら|ながら)"
+)
 SUBJECT_IN_RE = re.compile(rf"(?:^|(?<=[、。」\u3000ぁ-ゖ]))(?P<name>{NAME})(?:は|が)")
 PASSIVE = r"[ぁ-ゖ]?[かがさたなばまらわ]れ(?!ば)"  # 言われ, 叱られ, 聞かされ (not 教えてくれ, 答えれば)
 # The passive names the speaker as its agent: 「…」と母に叱られた, と山田に聞かれたら.
@@ -158,13 +171,28 @@ def subject_before(before: str) -> str:
     for index in range(len(pieces) - 1, -1, -1):
         piece = pieces[index].strip(SPACES)
         m = CLAUSE_SUBJECT_RE.match(piece)
+        if m and state_subject(piece[m.end() :]) and not person_noun(m.group("name")):
+            return ""  # 気味が悪くて「…」: the subject of a state
         if m and name_ok(m.group("name")):
+            # 太郎が顔を見ると、「…」: the clause of when ends at its 、 and hands the turn on.
+            if index < len(pieces) - 1 and _ends_handing_on(piece, m.group(0).rstrip("、")[-1]):
+                return ""
             # 仲間もみんな立って来て「…」: several people speak together, no one speaker.
             return "" if piece[m.end() :].startswith(GROUP_AFTER) else m.group("name")
         # A conditional (…と, …たら) hands the turn to someone else: the subject before it did not speak.
         if index > 0 and CONDITIONAL_RE.search(separators[index - 1]):
             return ""
     return ""
+
+
+PIECE_HANDS_ON_RE = re.compile(r"(?:(?<=[るたうくすつだ])と|たら|れば|ので|から)$")
+
+
+def _ends_handing_on(piece: str, particle: str) -> bool:
+    """The clause ends in a conditional that hands the turn on, its subject marked by `particle`."""
+    end = PIECE_HANDS_ON_RE.search(piece)
+    # A topic (おれは…悪るいから、「…」と云って) goes on past と / から / ので; たら / れば still hand on.
+    return end is not None and (particle != "は" or end.group(0) in ("たら", "れば"))
 
 
 def _addressee(before: str, after: str, speaker: str) -> str:
@@ -197,9 +225,37 @@ def _after_subject(after: str, known: Collection[str]) -> str | None:
         return ""
     if not name_ok(name):
         return None  # a word of time or manner (と今日は…): look further
-    if re.search(SPEECH, rest[:20]) or name in known:
+    if state_subject(rest) and not person_noun(name):
+        return ""  # と気味が悪そうに言った: the subject of a state, not the speaker
+    speech = re.search(SPEECH, rest[:20])
+    if speech and not _handed_on(rest[: speech.start()]):
         return name
+    if not speech and name in known:
+        return name  # と父は拳を振り上げた, と狸はあっけに取られている: the quotative binds it to them
     return ""
+
+
+def _handed_on(between: str) -> bool:
+    """と次郎が顔をあげると、太郎が申しました: a clause hands the speech verb to another subject."""
+    return bool(re.search(rf"(?:[るたうくすつだ]と|たら|ので|から|ば)、?{CONJ}{NAME}(?:は|が)", between))
+
+
+def explicit_speaker(before: str, after: str) -> str:
+    """「…」と山嵐が云った, 博物が「…」と云った: the name whose own speech verb follows the quote (any noun
+    can be named so)."""
+    m = AFTER_SUBJECT_RE.match(after)
+    if not m:
+        subjectless = SUBJECTLESS_RE.match(after)
+        if subjectless and not SUBJECT_IN_RE.search(subjectless.group("adv")):
+            return subject_before(before)
+        return ""
+    rest = SENTENCE_END_RE.split(m.group("rest"), maxsplit=1)[0]
+    speech = re.search(SPEECH, rest[:20])
+    if not speech or _handed_on(rest[: speech.start()]):
+        return ""
+    if state_subject(rest) and not person_noun(m.group("name")):
+        return ""
+    return m.group("name")
 
 
 def _carried_topic(before: str) -> str:
@@ -218,11 +274,27 @@ def _carried_topic(before: str) -> str:
     return name if name_ok(name) and name not in PERSONS else ""
 
 
-def attribute(before: str, after: str, narrator: str = "", known: Collection[str] = ()) -> Attribution:
+def _last_actor(paragraph: str, known: Collection[str]) -> list[str]:
+    """The last character or person (男, 彼) the paragraph makes the subject of an act (人間は…ものだ, a
+    state, is none)."""
+    actors = [
+        m.group("name")
+        for sentence in SENTENCE_END_RE.split(paragraph)
+        if not STATE_END_RE.search(sentence.strip(SPACES))
+        for m in SUBJECT_IN_RE.finditer(sentence)
+        if m.group("name") in PERSONS or (name_ok(m.group("name")) and m.group("name") in known)
+    ]
+    return actors[-1:]
+
+
+def attribute(
+    before: str, after: str, narrator: str = "", known: Collection[str] = (), lead: str = ""
+) -> Attribution:
     """Rules 1-6 for one quote, from the narration just before and just after it.
 
     `narrator` is the first-person pronoun of a first-person story (おれ), `known` the names the narration
-    has often made the subject of a sentence (the characters)."""
+    has often made the subject of a sentence (the characters), `lead` the paragraph before when the quote
+    opens its own."""
     agent = PASSIVE_AGENT_RE.match(after)
     if agent and name_ok(agent.group("name")):
         return Attribution(agent.group("name"), False, narrator)
@@ -245,6 +317,9 @@ def attribute(before: str, after: str, narrator: str = "", known: Collection[str
             after
         ):
             return Attribution(narrator, False, _addressee(before, after, narrator))
+        asked = SPEECH_CONDITIONAL_RE.match(after)
+        if asked and not re.search(r"[はがも]", asked.group("manner")):
+            return Attribution(narrator, False, _addressee(before, after, narrator))
     leads_in = subjectless or not after.strip(SPACES) or len(_last_sentence(before)) < 40
     name = subject_before(before) if leads_in else ""
     if name:
@@ -262,6 +337,9 @@ def attribute(before: str, after: str, narrator: str = "", known: Collection[str
         for s in (_last_sentence(before), _previous_sentence(before))
         for m in SUBJECT_IN_RE.finditer(s)
     ]
+    # The quote opens its paragraph: the last character the paragraph before makes a subject is whose
+    # acts go on.
+    others += _last_actor(lead, known)
     if te_form and narrator and all(name == narrator for name in others):
         return Attribution(narrator, False, _addressee(before, after, narrator))
     # と云って着席した continues one person's acts; と答えた, と聞くから answer someone.

@@ -11,7 +11,10 @@ turn when their number fits (A ? ? B -> A B A B). It only applies when the excha
   whose turn it would be kept silent (杜子春は…返答をしずにゐました: B did not speak); a thing made a
   subject (竹杖は, 月の色は) is no person: only the book's characters count;
 - the gap is short (at most MAX_GAP quotes).
-A name ends another (片目眇の老人 / 老人): one person. Anything else stays unknown.
+A name ends another (片目眇の老人 / 老人): one person. In such an exchange a quote that opens by calling one of
+them (「太郎さん、…」) or that the narration after it says one of them heard in silence or was told
+(太郎はこう叱られても、黙っていました) is the other one's; a quote calling its own speaker by name names nobody.
+Anything else stays unknown.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from annotation.corpus.formats.morph import analyse, subjects
+from annotation.corpus.formats.aozora_speakers import NAME
+from annotation.corpus.formats.morph import PASSIVES, SPEECH_LEMMAS, analyse, first_sentence, subjects
 
 MAX_GAP = 3
 # Someone does not speak: the turn is not theirs.
@@ -29,6 +33,19 @@ SILENCE_RE = re.compile(
 
 
 SENTENCE_RE = re.compile(r"(?<=[。！？!?\n])")
+# A quote that opens by calling someone (「太郎さん、…」, 「おい、次郎、…」) is spoken to them, not by them.
+VOCATIVE_RE = re.compile(
+    rf"^(?:(?:おい|もし|もしもし|ねえ|なあ|ああ|こら|さあ|やあ|これ|まあ)[、，！!]?)?(?P<name>{NAME})(?:[、，！!]|よ、|や、)"
+)
+HONORIFIC_RE = re.compile(r"(?:さん|さま|様|君|くん|ちゃん|殿|どの|先生)$")
+
+
+def vocative(quote: str) -> str:
+    """The name the quote opens by calling, as written less お- and an honorific (お母さん -> 母), or ""."""
+    m = VOCATIVE_RE.match(quote.strip(" \u3000"))
+    if not m:
+        return ""
+    return HONORIFIC_RE.sub("", m.group("name")).removeprefix("お") or m.group("name")
 
 
 def _sentences(narration: str) -> list[str]:
@@ -47,6 +64,22 @@ def neighbours(before: str, after: str) -> tuple[set[str], set[str]]:
     for sentence in _sentences(before):
         named |= {s.name for s in subjects(analyse(sentence)) if s.name}
     return named, silent
+
+
+def listeners(after: str) -> set[str]:
+    """Who the sentence right after the quote says kept silent or was spoken to: 太郎はこう叱られても、
+    黙っていました / 太郎は返事をしませんでした. They listened; the quote is the other one's."""
+    words = analyse(first_sentence(after.lstrip(" \u3000")))
+    spoken_to = any(
+        w.pos1 == "動詞"
+        and w.lemma in SPEECH_LEMMAS
+        and any(n.pos1 == "助動詞" and n.lemma in PASSIVES for n in words[i + 1 : i + 3])
+        for i, w in enumerate(words)
+    )
+    if not spoken_to and not SILENCE_RE.search("".join(w.surface for w in words)):
+        return set()
+    found = [s for s in subjects(words) if s.name]
+    return {found[0].name} if found else set()
 
 
 def _same(a: str, b: str) -> bool:
@@ -92,10 +125,17 @@ def take_turns(
     mentioned: Sequence[Collection[str]],
     silent: Sequence[Collection[str]],
     known: Collection[str] = (),
+    called: Sequence[str] = (),
+    listening: Sequence[Collection[str]] = (),
 ) -> list[str]:
     """Speakers for one conversation with the gaps of a two-person exchange filled; `mentioned[i]` are the
-    subjects the narration leading into quote i names, `silent[i]` those it says kept silent."""
-    result = list(speakers)
+    subjects the narration leading into quote i names, `silent[i]` those it says kept silent, `called[i]`
+    the name quote i opens by calling, `listening[i]` those the narration after it says listened to it
+    (the one called or listening is spoken to: the other one speaks)."""
+    called = list(called) or [""] * len(speakers)
+    listening = list(listening) or [set()] * len(speakers)
+    result = [s if not (s and called[i] and _same(s, called[i])) else "" for i, s in enumerate(speakers)]
+    speakers = list(result)
     mentioned = [
         {n for n in names if n in known or any(_same(n, s) for s in speakers if s)} for names in mentioned
     ]
@@ -113,7 +153,17 @@ def take_turns(
         if not fits:
             continue
         turns = {i: other if (i - p) % 2 else a for i in range(p + 1, q)}
-        if all(_gap_ok(i, turn, mentioned, silent) for i, turn in turns.items()):
+        if all(
+            _gap_ok(i, turn, mentioned, silent) and not _same(turn, called[i] or "\0")
+            for i, turn in turns.items()
+        ):
             for i, turn in turns.items():
                 result[i] = turn
+    for i in range(len(result)):
+        spoken_to = {p for p in pair for n in [called[i], *listening[i]] if n and _same(n, p)}
+        if result[i] or len(spoken_to) != 1:
+            continue
+        other = pair[1] if spoken_to == {pair[0]} else pair[0]
+        if _gap_ok(i, other, mentioned, silent):
+            result[i] = other  # 「太郎さん、…」 between 太郎 and 花子, or 太郎 said nothing back: 花子 speaks
     return result

@@ -32,7 +32,9 @@ QUOTATIVE_ONLY = frozenset("聞く 笑う 泣く 頷く 微笑む".split())
 NEGATIONS = frozenset("ない ぬ ず まい".split())
 PASSIVES = frozenset("れる られる".split())
 # A subject that is several people: 仲間もみんな, 鬼どもは一斉に, 二人は.
-GROUP_WORDS = frozenset("皆 みんな 一同 一斉 二人 三人 両人 連中 人々 皆んな 口々 めいめい".split())
+GROUP_WORDS = frozenset(
+    "皆 みんな 一同 一斉 二人 三人 両人 連中 人々 皆んな 口々 めいめい 全員 夫婦 両親 一家".split()
+)
 GROUP_SUFFIXES = frozenset("たち 達 ども 共 ら 等 がた 方".split())
 # Nouns that are never someone's name, even as a subject: time, manner, body, things said.
 NOT_PEOPLE = frozenset(
@@ -85,6 +87,9 @@ def _noun_phrase_before(words: Sequence[Morph], end: int) -> tuple[int, str]:
             start -= 1
     while start < end and words[start].surface == "の":
         start += 1
+    # ある時自分は, 今日太郎は: a word of time before the head is an adverb, not part of the name.
+    while start < end - 1 and words[start].pos3 == "副詞可能" and words[start + 1].surface != "の":
+        start += 1
     return start, "".join(m.surface for m in words[start:end])
 
 
@@ -136,12 +141,16 @@ def _speech_at(words: Sequence[Morph], i: int, quotative: bool) -> bool:
     m = words[i]
     nxt = words[i + 1] if i + 1 < len(words) else None
     if m.pos1 == "動詞":
-        if m.lemma not in SPEECH_LEMMAS and not (quotative and m.lemma in QUOTATIVE_ONLY):
-            return False
+        asks = m.lemma == "聞く" and [w.lemma for w in words[i + 1 : i + 3]] == ["て", "見る"]
+        if m.lemma not in SPEECH_LEMMAS and not (quotative and m.lemma in QUOTATIVE_ONLY) and not asks:
+            return False  # 聞いて見た asks; 聞いた alone may only listen
         if nxt is not None and nxt.pos1 == "接尾辞":
             return False  # 尋ね方: the way of asking
         if m.lemma == "言う" and _kana(m.surface) and not quotative:
             return False  # ほどはいってきました is 入って, not 言って: kana alone is too ambiguous
+        nominal = m.form.startswith("連体形") and nxt is not None and nxt.pos1 == "名詞"
+        if m.lemma == "言う" and nominal and i > 0 and words[i - 1].surface == "と":
+            return False  # 殺したと云う自覚: "that", not a speech act (かう言ふ内に is one)
     elif m.pos1 == "名詞" and m.lemma in SPEECH_NOUNS:
         tail = [w.lemma for w in words[i + 1 : i + 3]]
         if "為る" not in tail:
@@ -166,10 +175,27 @@ def speech_index(words: Sequence[Morph], quoted: bool = False) -> int | None:
     """The position of the first speech act in the words, or None. `quoted`: the words follow the quote
     they speak (「…」次郎がききました), so ききました asks rather than listens."""
     for i in range(len(words)):
-        quotative = i > 0 and words[i - 1].surface == "と" and words[i - 1].pos1 == "助詞"
-        if _speech_at(words, i, quotative or quoted or i == 0):
+        if _speech_at(words, i, _quotative(words, i) or quoted or i == 0):
             return i
     return None
+
+
+def _quotative(words: Sequence[Morph], i: int) -> bool:
+    """と right before words[i] quotes something; after an adverb (からからと笑った) it is manner."""
+    return (
+        i > 0
+        and words[i - 1].surface == "と"
+        and words[i - 1].pos1 == "助詞"
+        and (i < 2 or words[i - 2].pos1 != "副詞")
+    )
+
+
+def reports_speech(sentence: str) -> bool:
+    """自分はただ待っていると答えた: the sentence's speech act carries its own words (…と答えた), so it
+    reports a turn of its own rather than naming who said the quote next to it."""
+    words = analyse(sentence)
+    verb = speech_index(words)
+    return verb is not None and verb >= 2 and _quotative(words, verb)
 
 
 def first_sentence(text: str) -> str:
@@ -177,6 +203,20 @@ def first_sentence(text: str) -> str:
         if ch in SENTENCE_ENDS or ch in "「」":
             return text[:i]
     return text
+
+
+# Conjunctive particles that end a clause of its own (not て: 立ち上がって申しました is one subject's).
+CLAUSE_ENDS = frozenset("ので から と ば たら のに けれど けれども が".split())
+
+
+def _in_clause(words: Sequence[Morph], subject: Subject, verb: int) -> bool:
+    if words[subject.index].surface != "が":
+        return False
+    between = words[subject.index + 1 : verb]
+    if any(w.pos2 == "接続助詞" and w.lemma in CLAUSE_ENDS for w in between):
+        return True
+    # ので read as の + で: 来たので
+    return any(a.pos2 == "準体助詞" and b.lemma == "だ" for a, b in zip(between, between[1:], strict=False))
 
 
 def speaker_of_speech(sentence: str) -> Subject | None:
@@ -189,10 +229,26 @@ def speaker_of_speech(sentence: str) -> Subject | None:
     before = [s for s in subjects(words[:verb]) if s.index < verb]
     marked = [s for s in before if words[s.index].surface in ("は", "が")]
     before = marked or before  # 森羅殿も崩れる程: も inside a clause of manner is no subject of the act
+    # 太郎は、次郎が来たので、こう申しました: a が-subject inside a clause that ends before the verb is
+    # that clause's, not the speaker.
+    before = [s for s in before if not _in_clause(words, s, verb)]
     if not before:
         return None
     # The nearest subject speaks; a voice (閻魔大王の声は) is its owner's.
     return before[-1]
+
+
+def quotative_subject(after: str) -> Subject | None:
+    """「…」と一ばん若い客が、呶鳴るように言いました: the subject of the speech verb right after the quotative
+    と, when it comes before any other verb (a verb first makes a clause of its own: と言われて太郎は…)."""
+    words = analyse(first_sentence(after[1:]))
+    verb = speech_index(words, quoted=True)
+    if verb is None:
+        return None
+    marked = [s for s in subjects(words[:verb]) if words[s.index].surface in ("は", "が")]
+    if len(marked) != 1 or any(w.pos1 == "動詞" for w in words[: marked[0].index]):
+        return None
+    return marked[0]
 
 
 def opening_subject(sentence: str) -> Subject | None:
@@ -213,6 +269,12 @@ def has_speech(sentence: str, quoted: bool = False) -> bool:
     return speech_index(analyse(sentence), quoted) is not None
 
 
+def state_subject(rest: str) -> bool:
+    """The words after `Xが` make X the subject of a state, not of an act: 気味が悪かった, 気味が悪そうに."""
+    words = analyse(rest[:8])
+    return bool(words) and words[0].pos1 in ("形容詞", "形状詞")
+
+
 def voice_owner(sentence: str) -> str:
     """閻魔大王の声は雷のやうに響きました / 杜子春の声には…: whose voice the sentence opens with."""
     words = analyse(sentence)
@@ -221,4 +283,22 @@ def voice_owner(sentence: str) -> str:
             start, phrase = _noun_phrase_before(words, i - 1)
             if start < i - 1 and all(w.pos1 in ("接続詞", "副詞", "補助記号") for w in words[:start]):
                 return _person(phrase, words[i - 2], words, i)
+    return _voice_identified(words)
+
+
+# What says the voice was someone's: 〜の声だ / でした / である, 〜の声に違いない / 相違ない.
+IDENTIFYING = frozenset("だ です である".split())
+
+
+def _voice_identified(words: Sequence[Morph]) -> str:
+    """それは確かに母親の声に違いありません / たしかに兄の声だ: the sentence says whose the voice was."""
+    for i in range(2, len(words) - 1):
+        if words[i].surface != "声" or words[i - 1].surface != "の" or words[i - 2].pos1 != "名詞":
+            continue
+        tail = words[i + 1 : i + 3]
+        said = tail[0].pos1 == "助動詞" and tail[0].lemma in IDENTIFYING
+        sure = len(tail) > 1 and tail[0].surface == "に" and tail[1].lemma in ("違い", "相違")
+        if said or sure:
+            start, phrase = _noun_phrase_before(words, i - 1)
+            return _person(phrase, words[i - 2], words, i) if start < i - 1 else ""
     return ""
