@@ -91,8 +91,7 @@ def _one_sentence(text: str) -> bool:
 def _one_plain_sentence(text: str) -> bool:
     """One sentence ending in a plain verb of saying, without こう/そう pointing back at the quote before."""
     text = text.strip(SPACES)
-    one = len(SENTENCE_END_IN_RE.findall(text.rstrip("。！？!?"))) == 0
-    return one and bool(INTRODUCING_END_RE.search(text)) and not DEMONSTRATIVE_RE.search(text)
+    return _one_sentence(text) and bool(INTRODUCING_END_RE.search(text)) and not DEMONSTRATIVE_RE.search(text)
 
 
 def split_paragraph(text: str, open_quote: bool) -> tuple[list[tuple[str, str]], bool]:
@@ -224,8 +223,11 @@ class NovelParser:
         self.narration = 0
         narrator = self.narrator
         attr = self._attribute(quote, narrator)
-        sure = attr.speaker == explicit_speaker(quote.before, quote.after)
-        if attr.speaker and not sure and not self.characters.can_speak(attr.speaker):
+        if (
+            attr.speaker
+            and not self.characters.can_speak(attr.speaker)
+            and attr.speaker != explicit_speaker(quote.before, quote.after)
+        ):
             attr = Attribution("", attr.reply, attr.addressee)  # 気味, 看板: a noun that is no one
         if attr.addressee and not self.characters.can_speak(attr.addressee):
             attr = Attribution(attr.speaker, attr.reply, "")

@@ -105,6 +105,7 @@ class Characters(dict[str, int]):
         """The name can be someone's: a pronoun, a person's noun or one of the book's characters."""
         if not name:
             return False
+        # A no is asked again: the narration read so far grows, and with it the name's topics.
         if name not in self.people or not self.people[name]:
             self.people[name] = person_noun(name) or self.topics(name) >= CHARACTER_MIN_TOPICS
         return self.people[name]

@@ -171,7 +171,7 @@ def subject_before(before: str) -> str:
     for index in range(len(pieces) - 1, -1, -1):
         piece = pieces[index].strip(SPACES)
         m = CLAUSE_SUBJECT_RE.match(piece)
-        if m and state_subject(piece[m.end() :]) and not person_noun(m.group("name")):
+        if m and _in_a_state(m.group("name"), piece[m.end() :]):
             return ""  # 気味が悪くて「…」: the subject of a state
         if m and name_ok(m.group("name")):
             # 太郎が顔を見ると、「…」: the clause of when ends at its 、 and hands the turn on.
@@ -225,12 +225,11 @@ def _after_subject(after: str, known: Collection[str]) -> str | None:
         return ""
     if not name_ok(name):
         return None  # a word of time or manner (と今日は…): look further
-    if state_subject(rest) and not person_noun(name):
+    if _in_a_state(name, rest):
         return ""  # と気味が悪そうに言った: the subject of a state, not the speaker
-    speech = re.search(SPEECH, rest[:20])
-    if speech and not _handed_on(rest[: speech.start()]):
+    if _own_speech_verb(rest):
         return name
-    if not speech and name in known:
+    if not re.search(SPEECH, rest[:20]) and name in known:
         return name  # と父は拳を振り上げた, と狸はあっけに取られている: the quotative binds it to them
     return ""
 
@@ -238,6 +237,17 @@ def _after_subject(after: str, known: Collection[str]) -> str | None:
 def _handed_on(between: str) -> bool:
     """と次郎が顔をあげると、太郎が申しました: a clause hands the speech verb to another subject."""
     return bool(re.search(rf"(?:[るたうくすつだ]と|たら|ので|から|ば)、?{CONJ}{NAME}(?:は|が)", between))
+
+
+def _own_speech_verb(rest: str) -> bool:
+    """What follows `Xが` holds a speech verb, and no clause hands it on to another subject first."""
+    speech = re.search(SPEECH, rest[:20])
+    return speech is not None and not _handed_on(rest[: speech.start()])
+
+
+def _in_a_state(name: str, rest: str) -> bool:
+    """気味が悪そうに: the name is the subject of a state, and no word for a person."""
+    return state_subject(rest) and not person_noun(name)
 
 
 def explicit_speaker(before: str, after: str) -> str:
@@ -250,10 +260,7 @@ def explicit_speaker(before: str, after: str) -> str:
             return subject_before(before)
         return ""
     rest = SENTENCE_END_RE.split(m.group("rest"), maxsplit=1)[0]
-    speech = re.search(SPEECH, rest[:20])
-    if not speech or _handed_on(rest[: speech.start()]):
-        return ""
-    if state_subject(rest) and not person_noun(m.group("name")):
+    if not _own_speech_verb(rest) or _in_a_state(m.group("name"), rest):
         return ""
     return m.group("name")
 

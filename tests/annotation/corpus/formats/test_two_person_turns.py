@@ -1,19 +1,15 @@
 """Two people taking turns fill the unnamed quotes of a plain two-person exchange, and nothing else."""
 
-from annotation.corpus.formats.aozora import parse_aozora
 from annotation.corpus.formats.aozora_turns import take_turns
+from tests.annotation.corpus.formats.novel import novel_speakers
 
 # Both are characters of the story: the narration makes each of them a subject again and again.
 CAST = "　太郎は山へ行きました。太郎は木を切りました。太郎は休みました。花子は川へ行きました。花子は洗いました。花子は帰りました。\n"
 
 
-def _speakers(text: str) -> list[str]:
-    return [line.speaker for conv in parse_aozora(text.split("\n")) for line in conv.lines]
-
-
 def test_the_unnamed_quote_between_two_of_a_persons_is_the_other_persons():
     text = CAST + "「どこへ行くの」と太郎が言いました。\n「山の向こうよ」\n「そうか」と太郎が言いました。"
-    assert _speakers(text) == ["太郎", "花子", "太郎"]
+    assert novel_speakers(text) == ["太郎", "花子", "太郎"]
 
 
 def test_a_gap_that_fits_the_turns_fills_in_turn():
@@ -53,7 +49,7 @@ def test_the_one_the_narration_says_kept_silent_did_not_speak():
         CAST
         + "「どこへ行くの」と太郎が言いました。花子は黙っていました。\n「答えないのか」\n「まあいい」と太郎が言いました。"
     )
-    assert _speakers(text)[1] == ""
+    assert novel_speakers(text)[1] == ""
 
 
 def test_one_person_never_makes_an_exchange():
